@@ -1,0 +1,26 @@
+"""Shared fixtures: where the repository and the shared public data live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HIOD_SHARED", REPO.parent / "shared")).resolve()
+REFERENCE = SHARED / "data" / "reference"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ``shared/`` folder beside the repository (public data and references)."""
+    if not SHARED.exists():
+        pytest.fail(f"shared data not found at {SHARED}; set HIOD_SHARED")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def reference_dir(shared_dir: Path) -> Path:
+    """Known-answer tables from published sources (``shared/data/reference``)."""
+    return shared_dir / "data" / "reference"
