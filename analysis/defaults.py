@@ -1,0 +1,37 @@
+"""The bundled default data (``data/default``, built by ``data/build_default_data.py``).
+
+The app loads it into an empty database on first start, through the same
+validation and one-transaction load as any user file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from analysis.ingest import prepare_batch
+from analysis.store import REPO, LoadOutcome, Store
+
+DEFAULT_DIR = REPO / "data" / "default"
+
+
+def default_files(folder: Path = DEFAULT_DIR) -> list[Path]:
+    """The default files in load order: sites, definitions, unit costs, then measures."""
+    first = [
+        folder / "sites.csv",
+        folder / "measure_definitions.csv",
+        REPO / "data" / "unit_costs.csv",
+    ]
+    measures = sorted((folder / "measures").glob("*.csv"))
+    return [p for p in first if p.exists()] + measures
+
+
+def load_defaults(
+    store: Store, progress: Callable[[float, str], None] | None = None
+) -> list[LoadOutcome]:
+    """Load the bundled default data as one all-or-nothing load."""
+    files = [(p.name, p.read_bytes()) for p in default_files()]
+    prepared = prepare_batch(files, store.catalogue(), max_bytes=1 << 31, progress=progress)
+    if progress:
+        progress(0.95, "writing to the database")
+    return store.apply(prepared)
