@@ -1,0 +1,55 @@
+"""Which rows are intervention, which are comparators, for one measure.
+
+The rule (shown on the pages): intervention sites are those grouped
+``intervention``; comparators are sites grouped ``comparator`` or left empty,
+**of the same site type** as the intervention sites that report the measure
+(districts against districts, practices against practices), so that England,
+regions, counties or deprivation pseudo-sites never act as comparators.
+When no intervention site reports the measure, nothing is a comparator.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.panel import COMPARATOR, INTERVENTION, PANEL_COLUMNS
+
+EXCLUDED = "not compared"
+
+
+def assign_arms(rows: pd.DataFrame) -> pd.Series:
+    """Label each row ``intervention``, ``comparator`` or ``not compared`` (rule above)."""
+    group = rows["group"].fillna("")
+    intervention = group.eq(INTERVENTION)
+    types = set(rows.loc[intervention, "site_type"].dropna())
+    comparator = ~intervention & rows["site_type"].isin(types) & group.isin(["", COMPARATOR])
+    arm = pd.Series(EXCLUDED, index=rows.index, dtype="str")
+    arm[intervention] = INTERVENTION
+    arm[comparator] = COMPARATOR
+    return arm
+
+
+def build_panel(
+    rows: pd.DataFrame,
+    intervention: list[str] | None = None,
+    comparators: list[str] | None = None,
+) -> pd.DataFrame:
+    """The estimator panel (see :mod:`analysis.panel`) from a measure's rows.
+
+    ``intervention``/``comparators`` override the saved grouping with explicit
+    site lists (the Compare page's choices); otherwise :func:`assign_arms`.
+    """
+    frame = rows.copy()
+    if intervention is None and comparators is None:
+        frame["group"] = assign_arms(frame)
+    else:
+        arm = pd.Series(EXCLUDED, index=frame.index, dtype="str")
+        arm[frame["site_code"].isin(comparators or [])] = COMPARATOR
+        arm[frame["site_code"].isin(intervention or [])] = INTERVENTION
+        frame["group"] = arm
+    frame = frame[frame["group"] != EXCLUDED]
+    frame.loc[frame["group"] != INTERVENTION, "start_date"] = pd.NaT
+    for column in ("period_start", "period_end", "start_date"):
+        frame[column] = pd.to_datetime(frame[column])
+    extra = ["period_label", "site_type"]
+    return frame.reindex(columns=[*PANEL_COLUMNS, *extra]).reset_index(drop=True)

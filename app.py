@@ -1,0 +1,38 @@
+"""Health inequalities outcomes dashboard: the entry point and router.
+
+``streamlit run app.py`` opens the dashboard on the database at ``$HIOD_DB``
+(default ``data/hiod.duckdb``), loading the bundled default data on first start.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.defaults import load_defaults
+from analysis.errors import HiodError
+from pages._ui import get_store
+
+st.set_page_config(page_title="Health inequalities outcomes", page_icon="📊", layout="wide")
+
+store = get_store()
+if store.is_empty():
+    bar = st.progress(0.0, text="First start: loading the bundled public data…")
+    try:
+        load_defaults(store, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    except HiodError as exc:
+        st.error(f"The bundled data could not be loaded: {exc}")
+    bar.empty()
+    st.cache_data.clear()
+
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("pages/data.py", title="Data", icon="📥"),
+    st.Page("pages/sites.py", title="Sites", icon="📍"),
+    st.Page("pages/about.py", title="About", icon="ℹ️"),
+]
+st.sidebar.toggle(
+    "Round counts to the nearest 5",
+    key="round_to_5",
+    help="Counts of 1–7 are always suppressed (shown as *); this also rounds other counts.",
+)
+st.navigation(pages).run()

@@ -1,0 +1,122 @@
+"""Data: upload files, see what was detected and every error, history and roll-back."""
+
+import pandas as pd
+import streamlit as st
+
+from analysis.disclosure import display
+from analysis.errors import HiodError, LoadRejected
+from analysis.ingest import prepare_batch
+from pages import _ui
+
+st.title("Data")
+store = _ui.get_store()
+
+st.markdown(
+    "Upload **measures** (site_code, period, measure, numerator, denominator or value), "
+    "**sites** (site_code, site_name, group, start_date, imd_decile…), **measure definitions**, "
+    "**unit costs**, a **grouping**, or a **Fingertips CSV export**: CSV, XLSX or Parquet. "
+    "The kind of each file is detected from its columns. A load is all or nothing: if any "
+    "file has a problem, nothing is written and every problem is listed."
+)
+uploads = st.file_uploader(
+    "Files to load", type=["csv", "xlsx", "parquet"], accept_multiple_files=True, key="uploads"
+)
+check_col, load_col = st.columns(2)
+check = check_col.button("Check only", disabled=not uploads, width="stretch")
+load = load_col.button("Check and load", type="primary", disabled=not uploads, width="stretch")
+
+if uploads and (check or load):
+    files = [(u.name, u.getvalue()) for u in uploads]
+    bar = st.progress(0.0, text="reading…")
+    try:
+        prepared = prepare_batch(
+            files, store.catalogue(), progress=lambda f, m: bar.progress(min(f, 1.0), text=m)
+        )
+        detected = pd.DataFrame(
+            [
+                {
+                    "file": p.file_name,
+                    "kind": p.summary.kind_label,
+                    "rows": p.summary.rows,
+                    "sites": p.summary.sites,
+                    "measures": ", ".join(p.summary.measures),
+                    "first period": p.summary.first_period,
+                    "last period": p.summary.last_period,
+                    "notes": "; ".join(p.notes),
+                }
+                for p in prepared
+            ]
+        )
+        st.session_state["detected"] = detected
+        if load:
+            bar.progress(0.95, text="writing to the database (one transaction)")
+            outcomes = store.apply(prepared)
+            st.cache_data.clear()
+            for o in outcomes:
+                st.success(f"{o.file_name}: {o.status} ({o.rows:,} rows, load #{o.load_id})")
+        else:
+            st.success("All files passed the checks. Nothing was written yet.")
+        st.session_state.pop("load_errors", None)
+    except LoadRejected as exc:
+        errors = pd.DataFrame([i.__dict__ for i in exc.issues])
+        st.session_state["load_errors"] = errors
+        st.session_state.pop("detected", None)
+        st.error(f"Nothing was loaded: {len(errors)} problem(s) found.")
+    except HiodError as exc:
+        _ui.show_error(exc)
+    bar.empty()
+
+if "detected" in st.session_state:
+    st.subheader("Detected")
+    st.dataframe(st.session_state["detected"], hide_index=True, width="stretch")
+if "load_errors" in st.session_state:
+    st.subheader("Problems (file, row, column)")
+    errors = st.session_state["load_errors"]
+    st.dataframe(errors, hide_index=True, width="stretch", key="errors_table")
+    _ui.download_csv(errors, "load_problems.csv", "Download problems as CSV")
+
+st.subheader("Load history")
+loads = store.loads()
+st.dataframe(loads, hide_index=True, width="stretch")
+_ui.download_csv(loads, "loads.csv", key="dl_loads")
+active = loads[loads["status"] == "active"]
+if len(active):
+    choice = st.selectbox(
+        "Roll back a load",
+        active["load_id"].tolist(),
+        format_func=lambda i: f"#{i}: {active.set_index('load_id').loc[i, 'file_name']}",
+        key="rollback_choice",
+    )
+    if st.button("Roll back", key="rollback"):
+        try:
+            store.rollback(int(choice))
+            st.cache_data.clear()
+            st.success(
+                f"Load #{choice} rolled back; earlier versions of its rows are current again."
+            )
+            st.rerun()
+        except HiodError as exc:
+            _ui.show_error(exc)
+
+st.subheader("Download a table")
+table_name = st.selectbox(
+    "Table", ["measures", "sites", "measure definitions", "unit costs"], key="download_table"
+)
+if table_name == "measures":
+    measure = _ui.measure_picker()
+    if measure:
+        rows = _ui.measure_rows(measure, _ui.store_version(), _ui.disclosure_rule().round_to)
+        shown = display(
+            rows.drop(columns=["load_id"]), ["numerator", "value", "lower_ci", "upper_ci"]
+        )
+        st.dataframe(shown.head(1000), hide_index=True, width="stretch")
+        st.caption(f"{len(rows):,} rows (first 1,000 shown); counts 1–7 shown as *.")
+        _ui.download_csv(shown, f"{measure}.csv", key="dl_measure_rows")
+else:
+    frame = {
+        "sites": store.sites,
+        "measure definitions": store.definitions,
+        "unit costs": store.unit_costs,
+    }[table_name]()
+    st.dataframe(frame, hide_index=True, width="stretch")
+    _ui.download_csv(frame, f"{table_name.replace(' ', '_')}.csv", key="dl_table")
