@@ -44,7 +44,7 @@ def read_table(file_name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) 
     Raises :class:`ReadFailed` for a file over ``max_bytes``, an empty file,
     an unknown file type, or text that is neither UTF-8 nor Windows-1252.
     """
-    name = PurePath(file_name).name
+    name = str(file_name)
     if len(data) > max_bytes:
         raise ReadFailed(
             InputIssue(
