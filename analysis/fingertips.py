@@ -66,12 +66,15 @@ def split_export(cells: pd.DataFrame) -> FingertipsParts:
         },
         index=rows.index,
     )
-    exact_repeat = measures.duplicated(keep="first")
-    if exact_repeat.any():
-        notes.append(
-            f"{int(exact_repeat.sum())} exact repeat row(s) (same area listed twice) left out"
-        )
-        measures = measures[~exact_repeat]
+    empty = measures["value"].isna() & measures["numerator"].isna()
+    if empty.any():
+        notes.append(f"{int(empty.sum())} row(s) with no value in the export left out")
+        measures = measures[~empty]
+    same = ["site_code", "period", "measure", "numerator", "denominator", "value"]
+    repeat = measures.duplicated(subset=same, keep="first")
+    if repeat.any():
+        notes.append(f"{int(repeat.sum())} repeat row(s) (same area listed twice) left out")
+        measures = measures[~repeat]
     return FingertipsParts(measures, _sites(rows), _definitions(rows, measure), tuple(notes))
 
 

@@ -51,8 +51,10 @@ def test_revision_wins_and_rollback_restores(store):
     revised = HEADER + f"E08000015,2018/19,falls_admissions_65plus,{int(original) + 10},69093\n"
     (outcome,) = load(store, ("revision.csv", revised.encode()))
     assert falls(store)["numerator"] == original + 10
-    history = store.query("SELECT count(*) AS n FROM measures_history WHERE site_code = 'E08000015' "
-                          "AND period_label = '2018/19'")["n"].iloc[0]
+    history = store.query(
+        "SELECT count(*) AS n FROM measures_history WHERE site_code = 'E08000015' "
+        "AND period_label = '2018/19'"
+    )["n"].iloc[0]
     assert history == 2
     store.rollback(outcome.load_id)
     assert falls(store)["numerator"] == original
@@ -65,7 +67,9 @@ def test_rollback_of_a_sites_load_in_use_is_refused(store):
 
 
 def test_rollback_twice_is_refused(store):
-    (outcome,) = load(store, ("r.csv", (HEADER + "E08000015,2030/31,falls_admissions_65plus,5,9\n").encode()))
+    (outcome,) = load(
+        store, ("r.csv", (HEADER + "E08000015,2030/31,falls_admissions_65plus,5,9\n").encode())
+    )
     store.rollback(outcome.load_id)
     with pytest.raises(HiodError, match="already rolled back"):
         store.rollback(outcome.load_id)
@@ -95,7 +99,10 @@ def test_a_failure_mid_load_leaves_nothing(store, monkeypatch):
 
 
 def test_small_counts_are_suppressed_with_derived_values(store):
-    load(store, ("small.csv", (HEADER + "E08000014,2030/31,falls_admissions_65plus,3,900\n").encode()))
+    load(
+        store,
+        ("small.csv", (HEADER + "E08000014,2030/31,falls_admissions_65plus,3,900\n").encode()),
+    )
     rows = store.measure_rows("falls_admissions_65plus")
     small = rows[rows["period_label"] == "2030/31"].iloc[0]
     assert small["suppressed"]
@@ -107,7 +114,8 @@ def test_small_counts_are_suppressed_with_derived_values(store):
 def test_readers_are_not_blocked_by_a_writer(store):
     """Threads read through their own cursors while a load is written."""
     big = HEADER + "".join(
-        f"E08000015,{1000 + i}/{(i + 1) % 100:02d},falls_admissions_65plus,5,90\n" for i in range(900)
+        f"E08000015,{1000 + i}/{(i + 1) % 100:02d},falls_admissions_65plus,5,90\n"
+        for i in range(900)
     )
     counts, errors = [], []
 
@@ -141,7 +149,9 @@ def test_second_process_gets_a_plain_message(store, tmp_path):
 def test_store_busy_is_raised_for_a_held_file(store):
     probe = subprocess.run(
         [sys.executable, "-c", f"from analysis.store import Store; Store(r'{store.path}')"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "StoreBusy" in probe.stderr
     assert StoreBusy.__name__ == "StoreBusy"
@@ -165,6 +175,8 @@ def test_real_fingertips_export_loads(tmp_path, shared_dir):
 
 
 def test_fixture_slice_of_fingertips_export(store):
-    (outcome,) = load(store, ("fx.csv", (FIXTURES / "fingertips_smoking_export_slice.csv").read_bytes()))
+    (outcome,) = load(
+        store, ("fx.csv", (FIXTURES / "fingertips_smoking_export_slice.csv").read_bytes())
+    )
     assert outcome.status == "loaded"
     assert any("breakdown row" in n for n in outcome.notes)

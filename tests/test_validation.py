@@ -17,36 +17,114 @@ GOOD = "E08000015,2024/25,falls_admissions_65plus,100,5000\n"
 
 # (case id, file name, content, expected row, expected column, words in the message)
 CASES = [
-    ("missing column", "m.csv", "site_code,period,numerator\nE08000015,2024/25,3\n", None, "measure",
-     "required column 'measure' is missing"),
-    ("unknown site", "m.csv", HEADER + GOOD + "X99,2024/25,falls_admissions_65plus,1,10\n", 3,
-     "site_code", "site code 'X99' is not in the sites table"),
-    ("bad period", "m.csv", HEADER + "E08000015,2024/2x,falls_admissions_65plus,1,10\n", 2, "period",
-     "'2024/2x' is not a period"),
-    ("bad financial year", "m.csv", HEADER + GOOD + "E08000015,2024/26,falls_admissions_65plus,1,10\n",
-     3, "period", "expected 2024/25"),
-    ("negative count", "m.csv", HEADER + GOOD + GOOD.replace("2024/25", "2025/26").replace("100", "-4"),
-     3, "numerator", "numerator -4 is negative"),
-    ("non-integer count", "m.csv", HEADER + "E08000015,2024/25,falls_admissions_65plus,2.5,10\n", 2,
-     "numerator", "not a whole number"),
-    ("not a number", "m.csv", HEADER + "E08000015,2024/25,falls_admissions_65plus,lots,10\n", 2,
-     "numerator", "'lots' is not a number"),
-    ("zero denominator", "m.csv", HEADER + GOOD + "E08000013,2024/25,falls_admissions_65plus,0,0\n", 3,
-     "denominator", "denominator is zero"),
+    (
+        "missing column",
+        "m.csv",
+        "site_code,period,numerator\nE08000015,2024/25,3\n",
+        None,
+        "measure",
+        "required column 'measure' is missing",
+    ),
+    (
+        "unknown site",
+        "m.csv",
+        HEADER + GOOD + "X99,2024/25,falls_admissions_65plus,1,10\n",
+        3,
+        "site_code",
+        "site code 'X99' is not in the sites table",
+    ),
+    (
+        "bad period",
+        "m.csv",
+        HEADER + "E08000015,2024/2x,falls_admissions_65plus,1,10\n",
+        2,
+        "period",
+        "'2024/2x' is not a period",
+    ),
+    (
+        "bad financial year",
+        "m.csv",
+        HEADER + GOOD + "E08000015,2024/26,falls_admissions_65plus,1,10\n",
+        3,
+        "period",
+        "expected 2024/25",
+    ),
+    (
+        "negative count",
+        "m.csv",
+        HEADER + GOOD + GOOD.replace("2024/25", "2025/26").replace("100", "-4"),
+        3,
+        "numerator",
+        "numerator -4 is negative",
+    ),
+    (
+        "non-integer count",
+        "m.csv",
+        HEADER + "E08000015,2024/25,falls_admissions_65plus,2.5,10\n",
+        2,
+        "numerator",
+        "not a whole number",
+    ),
+    (
+        "not a number",
+        "m.csv",
+        HEADER + "E08000015,2024/25,falls_admissions_65plus,lots,10\n",
+        2,
+        "numerator",
+        "'lots' is not a number",
+    ),
+    (
+        "zero denominator",
+        "m.csv",
+        HEADER + GOOD + "E08000013,2024/25,falls_admissions_65plus,0,0\n",
+        3,
+        "denominator",
+        "denominator is zero",
+    ),
     ("duplicate key", "m.csv", HEADER + GOOD + GOOD, 3, "site_code", "duplicate"),
     ("empty file", "m.csv", "", None, None, "the file is empty"),
     ("header only", "m.csv", HEADER, None, None, "no data rows"),
     ("unknown kind", "m.csv", "foo,bar\n1,2\n", 1, None, "cannot tell what kind of file"),
-    ("bad group", "s.csv", "site_code,site_name,group\nZ1,Zed,treated\n", 2, "group",
-     "group 'treated' is not intervention, comparator or empty"),
-    ("intervention without start", "s.csv", "site_code,site_name,group\nZ1,Zed,intervention\n", 2,
-     "start_date", "needs a start_date"),
-    ("bad imd decile", "s.csv", "site_code,site_name,imd_decile\nZ1,Zed,11\n", 2, "imd_decile",
-     "outside 1 to 10"),
-    ("negative unit cost", "c.csv", "measure,item,cost_gbp,share\nfalls,hospital,-5,0.5\n", 2,
-     "cost_gbp", "outside at least 0"),
-    ("share above one", "c.csv", "measure,item,cost_gbp,share\nfalls,hospital,5,1.5\n", 2, "share",
-     "outside 0 to 1"),
+    (
+        "bad group",
+        "s.csv",
+        "site_code,site_name,group\nZ1,Zed,treated\n",
+        2,
+        "group",
+        "group 'treated' is not intervention, comparator or empty",
+    ),
+    (
+        "intervention without start",
+        "s.csv",
+        "site_code,site_name,group\nZ1,Zed,intervention\n",
+        2,
+        "start_date",
+        "needs a start_date",
+    ),
+    (
+        "bad imd decile",
+        "s.csv",
+        "site_code,site_name,imd_decile\nZ1,Zed,11\n",
+        2,
+        "imd_decile",
+        "outside 1 to 10",
+    ),
+    (
+        "negative unit cost",
+        "c.csv",
+        "measure,item,cost_gbp,share\nfalls,hospital,-5,0.5\n",
+        2,
+        "cost_gbp",
+        "outside at least 0",
+    ),
+    (
+        "share above one",
+        "c.csv",
+        "measure,item,cost_gbp,share\nfalls,hospital,5,1.5\n",
+        2,
+        "share",
+        "outside 0 to 1",
+    ),
 ]
 
 
@@ -57,8 +135,9 @@ def store(tmp_path):
     s.close()
 
 
-@pytest.mark.parametrize(("case", "name", "content", "row", "column", "words"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "name", "content", "row", "column", "words"), CASES, ids=[c[0] for c in CASES]
+)
 def test_rejected_with_location_and_nothing_changes(store, case, name, content, row, column, words):
     before = snapshot(store)
     with pytest.raises(LoadRejected) as caught:
