@@ -53,3 +53,15 @@ def build_panel(
         frame[column] = pd.to_datetime(frame[column])
     extra = ["period_label", "site_type"]
     return frame.reindex(columns=[*PANEL_COLUMNS, *extra]).reset_index(drop=True)
+
+
+def grouping_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``after`` whose group or start date differ from ``before`` (same index).
+
+    Missing equals missing: an empty group and no start date on both sides is
+    no change.
+    """
+    group_changed = before["group"].fillna("") != after["group"].fillna("")
+    old, new = pd.to_datetime(before["start_date"]), pd.to_datetime(after["start_date"])
+    date_changed = ~((old == new) | (old.isna() & new.isna()))
+    return after[group_changed | date_changed]

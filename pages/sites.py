@@ -1,8 +1,8 @@
 """Sites: the sites table, and the intervention / comparator grouping."""
 
-import pandas as pd
 import streamlit as st
 
+from analysis.arms import grouping_changes
 from analysis.errors import HiodError, LoadRejected
 from pages import _ui
 
@@ -51,10 +51,7 @@ edited = st.data_editor(
 if len(view) > 2000:
     st.caption(f"{len(view):,} sites match; the first 2,000 are shown. Filter to see others.")
 
-changed = edited[
-    (edited["group"].fillna("") != editable["group"].fillna(""))
-    | (pd.to_datetime(edited["start_date"]) != pd.to_datetime(editable["start_date"]))
-]
+changed = grouping_changes(editable, edited)
 if st.button(f"Save grouping ({len(changed)} change(s))", type="primary", disabled=changed.empty):
     try:
         load_id = store.save_grouping(changed)
