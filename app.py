@@ -25,10 +25,10 @@ if store.is_empty():
     st.cache_data.clear()
 
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📥"),
-    st.Page("pages/sites.py", title="Sites", icon="📍"),
-    st.Page("pages/about.py", title="About", icon="ℹ️"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("pages/sites.py", title="Sites", icon=":material/location_on:"),
+    st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 st.sidebar.toggle(
     "Round counts to the nearest 5",

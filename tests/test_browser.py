@@ -1,0 +1,71 @@
+"""What a person sees: Playwright drives Debian's Chromium against ``streamlit run``.
+
+Screenshots go to ``tests/artifacts/`` (git-ignored). Every request that is not
+to the local server is blocked, so the pages are proven to work offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.helpers import fixture_store
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    path = tmp_path_factory.mktemp("browser") / "app.duckdb"
+    fixture_store(path).close()
+    with streamlit_server(path) as url:
+        yield url
+
+
+@pytest.fixture
+def offline_page(page, server):
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    yield page
+    assert outside == [], outside
+
+
+def test_overview_shows_charts(offline_page, server):
+    page = offline_page
+    page.goto(server)
+    page.get_by_text("Headline: intervention vs comparator areas").wait_for(timeout=60_000)
+    charts = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    charts.first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert charts.count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "overview.png", full_page=True)
+    assert page.get_by_text("per 100,000 · lower is better").is_visible()
+
+
+def test_data_page_shows_history(offline_page, server):
+    page = offline_page
+    page.goto(f"{server}/data")
+    page.get_by_text("Load history").wait_for(timeout=60_000)
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "data.png", full_page=True)
+    assert page.get_by_text("Roll back a load").is_visible()
