@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 GRANULARITIES = ("date", "month", "quarter", "financial_year", "year", "multi_year")
@@ -127,24 +128,27 @@ def parse_periods(labels: pd.Series) -> tuple[pd.DataFrame, dict[str, str]]:
     ``period_end``, ``granularity``, ``period_label``; NaT/NA where a label
     failed) and a dict {bad label: reason}.
     """
-    parsed: dict[str, ParsedPeriod] = {}
+    codes, uniques = pd.factorize(labels)
+    parsed: list[ParsedPeriod | None] = []
     bad: dict[str, str] = {}
-    for label in pd.unique(labels.dropna()):
+    for label in uniques:
         try:
-            parsed[label] = parse_period(label)
+            parsed.append(parse_period(label))
         except ValueError as exc:
+            parsed.append(None)
             bad[label] = str(exc)
-    lookup = pd.DataFrame(
+    missing = ParsedPeriod(pd.NaT, pd.NaT, None, None)  # type: ignore[arg-type]
+    table = [p or missing for p in parsed] + [missing]  # codes of -1 (NA) take the last row
+    take = np.where(codes < 0, len(table) - 1, codes)
+    out = pd.DataFrame(
         {
-            "period_start": [p.start for p in parsed.values()],
-            "period_end": [p.end for p in parsed.values()],
-            "granularity": [p.granularity for p in parsed.values()],
-            "period_label": [p.label for p in parsed.values()],
+            "period_start": pd.to_datetime([p.start for p in table]).to_numpy()[take],
+            "period_end": pd.to_datetime([p.end for p in table]).to_numpy()[take],
+            "granularity": pd.array([p.granularity for p in table], dtype="str")[take],
+            "period_label": pd.array([p.label for p in table], dtype="str")[take],
         },
-        index=pd.Index(list(parsed.keys()), dtype="str"),
+        index=labels.index,
     )
-    lookup["period_start"] = pd.to_datetime(lookup["period_start"]).astype("datetime64[us]")
-    lookup["period_end"] = pd.to_datetime(lookup["period_end"]).astype("datetime64[us]")
-    out = lookup.reindex(labels.to_numpy())
-    out.index = labels.index
+    out["period_start"] = out["period_start"].astype("datetime64[us]")
+    out["period_end"] = out["period_end"].astype("datetime64[us]")
     return out, bad
