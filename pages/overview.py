@@ -22,8 +22,11 @@ cols[3].metric(
     f"{summary['periods']:,}",
     help=f"{first:%b %Y} to {last:%b %Y}" if pd.notna(first) else None,
 )
+last_load = summary["last_load"]
 cols[4].metric(
-    "Last load", f"{summary['last_load']:%d %b %H:%M}" if pd.notna(summary["last_load"]) else "—"
+    "Last load",
+    f"{last_load:%d %b}" if pd.notna(last_load) else "—",
+    help=f"{last_load:%d %B %Y %H:%M}" if pd.notna(last_load) else None,
 )
 
 st.info(
