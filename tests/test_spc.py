@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.rates import MethodInputError
@@ -215,6 +215,7 @@ def test_constant_series_has_zero_width_limits():
     assert not chart["special_cause"].any()
 
 
+@settings(deadline=None, max_examples=60)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=60))
 def test_limits_are_symmetric_and_ordered(values):
     chart = xmr_chart(values)
