@@ -124,8 +124,12 @@ def test_proportion_grouped_sheet(reference_dir):
 def test_rate_sheet(reference_dir, multiplier):
     table = sheet(reference_dir, "testdata_Rate__testdata_Rate")
     expected = table[table["multiplier"] == multiplier].reset_index(drop=True)
-    out = phe_rate(expected[["Area", "Numerator", "Denominator"]], "Numerator", "Denominator",
-                   multiplier=multiplier)  # fmt: skip
+    out = phe_rate(
+        expected[["Area", "Numerator", "Denominator"]],
+        "Numerator",
+        "Denominator",
+        multiplier=multiplier,
+    )
     assert_rows(out, expected, PROP_CI)
 
 
@@ -200,8 +204,9 @@ def test_dsr_nonindependent_events_sheet(reference_dir):
     long = long.sort_values(["area", "frequency", "ageband"], kind="stable")
     results = sheet(reference_dir, "testdata_DSR_ISR__testresults_DSR")
     expected = results[results["area"].str.startswith("testdata_nonind")].reset_index(drop=True)
-    out = phe_dsr(long, "people", "pop", ESP2013, by="area", event_frequency="frequency",
-                  band="ageband")  # fmt: skip
+    out = phe_dsr(
+        long, "people", "pop", ESP2013, by="area", event_frequency="frequency", band="ageband"
+    )
     assert_rows(out, expected, DSR_CI)
     # the events are those of the count column, so the value equals the independent DSR
     independent = phe_dsr(wide, "count", "pop", ESP2013, by="area")
@@ -262,8 +267,9 @@ def test_isr_multiarea_sheet(reference_dir, kind, multiplier, statistic, referen
     else:
         data = sheet(reference_dir, "testdata_DSR_ISR__testdata_multiarea_isr")
         ref_count, ref_pop = "refcount", "refpop"
-    out = phe_isr(data, "count", "pop", ref_count, ref_pop, by="area", kind=kind,
-                  multiplier=multiplier)  # fmt: skip
+    out = phe_isr(
+        data, "count", "pop", ref_count, ref_pop, by="area", kind=kind, multiplier=multiplier
+    )
     pairs = ISR_CI | ({"ref_rate": "ref_rate"} if kind == "rate" else {})
     assert_rows(out, expected, pairs)
 
@@ -284,8 +290,17 @@ def test_isr_with_zero_population_band_sheet(reference_dir, kind, multiplier, st
     expected = results[
         results["area"].isin(["Area1", "Area2"]) & (results["statistic"] == statistic)
     ].reset_index(drop=True)
-    out = phe_isr(data, "count", "pop", ref["refcount"].to_numpy(), ref["refpop"].to_numpy(),
-                  by="area", kind=kind, confidence=0.95, multiplier=multiplier)  # fmt: skip
+    out = phe_isr(
+        data,
+        "count",
+        "pop",
+        ref["refcount"].to_numpy(),
+        ref["refpop"].to_numpy(),
+        by="area",
+        kind=kind,
+        confidence=0.95,
+        multiplier=multiplier,
+    )
     pairs = {k: v for k, v in ISR_CI.items() if "99_8" not in k and "ci" not in k}
     pairs |= {"lower_ci": "lower95_0cl", "upper_ci": "upper95_0cl"}
     assert_rows(out, expected, pairs)
@@ -385,8 +400,11 @@ def test_dsr_vector_matches_frame():
 counts = st.integers(min_value=0, max_value=100_000)
 
 
-@given(x=counts, extra=st.integers(min_value=0, max_value=100_000),
-       level=st.sampled_from([0.9, 0.95, 0.99, 0.998]))  # fmt: skip
+@given(
+    x=counts,
+    extra=st.integers(min_value=0, max_value=100_000),
+    level=st.sampled_from([0.9, 0.95, 0.99, 0.998]),
+)
 def test_wilson_contains_estimate_and_stays_in_unit_interval(x, extra, level):
     n = x + extra if x + extra > 0 else 1
     ci = proportion_ci(x, n, level)
@@ -407,14 +425,23 @@ def test_rate_interval_contains_rate_and_widens_with_confidence(x, n):
 def test_compare_to_benchmark_polarity():
     lower, upper = [10.0, 18.0, 25.0, np.nan], [15.0, 22.0, 30.0, 5.0]
     assert list(compare_to_benchmark(lower, upper, 20.0, higher_is_better=True)) == [
-        "worse", "similar", "better", "not compared",
-    ]  # fmt: skip
+        "worse",
+        "similar",
+        "better",
+        "not compared",
+    ]
     assert list(compare_to_benchmark(lower, upper, 20.0, higher_is_better=False)) == [
-        "better", "similar", "worse", "not compared",
-    ]  # fmt: skip
+        "better",
+        "similar",
+        "worse",
+        "not compared",
+    ]
     assert list(compare_to_benchmark(lower, upper, 20.0)) == [
-        "lower", "similar", "higher", "not compared",
-    ]  # fmt: skip
+        "lower",
+        "similar",
+        "higher",
+        "not compared",
+    ]
 
 
 def test_compare_to_benchmark_with_benchmark_interval_uses_overlap():
@@ -426,8 +453,9 @@ def test_compare_to_benchmark_with_benchmark_interval_uses_overlap():
 
 
 def test_compare_frame_to_benchmark_uses_requested_level():
-    frame = phe_proportion(pd.DataFrame({"x": [45.0, 70.0]}).assign(n=100.0), "x", "n",
-                           multiplier=100)  # fmt: skip
+    frame = phe_proportion(
+        pd.DataFrame({"x": [45.0, 70.0]}).assign(n=100.0), "x", "n", multiplier=100
+    )
     # 70/100: 95% interval (60.4, 78.1) excludes 58, 99.8% interval (54.3, 81.9) does not
     out95 = compare_frame_to_benchmark(frame, 58.0, True, 0.95)
     out998 = compare_frame_to_benchmark(frame, 58.0, True, 0.998)
