@@ -330,6 +330,9 @@ def inequality_change(
         ChangeEstimate(names[i], point[i], low[i], high[i], level, *arm_levels[i]) for i in range(7)
     ]
     notes = []
+    excluded = len(panel) - len(data)
+    if excluded:
+        notes.append(f"{excluded} rows without counts or an IMD decile were left out")
     if (~valid).sum():
         notes.append(
             f"{int((~valid).sum())} of {reps} resamples lacked a quintile and were dropped"

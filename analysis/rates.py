@@ -115,7 +115,7 @@ def _check_denominators(n: np.ndarray) -> None:
 
 
 def wilson_limits(x: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score limits for proportions x/n (fractions; no validation)."""
+    """Wilson score limits for proportions x/n, as fractions, unvalidated (Wilson 1927)."""
     z = stats.norm.ppf(level + (1 - level) / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         root = z * np.sqrt(z**2 + 4 * x * (1 - x / n))
@@ -125,7 +125,7 @@ def wilson_limits(x: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarra
 
 
 def byars_limits(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Byar's limits for counts x; the lower limit is NaN where the formula goes negative."""
+    """Byar's limits for counts x (Breslow & Day 1987); lower is NaN where it goes negative."""
     z = stats.norm.ppf(level + (1 - level) / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         lower = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
@@ -135,7 +135,7 @@ def byars_limits(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def exact_poisson_limits(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Exact Poisson limits for counts x from the chi-square distribution (0 → lower 0)."""
+    """Exact Poisson limits for counts x via chi-square (Armitage & Berry 2002); 0 → lower 0."""
     alpha = 1 - level
     with np.errstate(invalid="ignore"):
         lower = np.where(x == 0, 0.0, stats.chi2.ppf(alpha / 2, 2 * x) / 2)
