@@ -5,10 +5,10 @@ Flow: an :class:`~analysis.effect.Effect` (or a planning assumption) becomes
 came from; :func:`simulate_savings` multiplies events × unit cost × share for
 each cost item and year, discounts, and repeats over Monte Carlo draws
 (probabilistic sensitivity analysis: Briggs, Claxton & Sculpher, *Decision
-Modelling for Health Economic Evaluation*, OUP 2006, ch. 4). On top of it:
-:func:`project_savings` (planning), :func:`return_on_investment`,
-:func:`sensitivity_table` (tornado) and :func:`check_claim` (a headline claim
-read, its implied unit costs, and what the data support).
+Modelling for Health Economic Evaluation*, OUP 2006, ch. 4);
+:func:`project_savings` does the same from planning assumptions. Set against
+a programme cost in :mod:`analysis.roi` (return on investment, break-even,
+tornado); headline claims are read and checked in :mod:`analysis.claims`.
 
 Conventions:
 
@@ -16,7 +16,8 @@ Conventions:
   lower is better (fall admissions), more where higher is better (extra
   women screened, ``higher_is_better=True``).
 - Savings are £ in the unit costs' price years, not inflated; a table with
-  mixed price years is flagged in the assumptions.
+  mixed price years is flagged in the assumptions. They are costs avoided
+  (capacity freed), not cash released.
 - Events avoided are spread evenly over the years they were counted in, and
   that annual number is assumed to continue for each year of the horizon.
 - Discounting: HM Treasury Green Book (2022), 3.5% a year. Year *t* of the
@@ -31,7 +32,6 @@ Conventions:
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -55,7 +55,7 @@ class SavingsInputError(HiodError):
     """An input to a savings calculation that cannot be used; the message names it."""
 
 
-def _number(value: Any, name: str, low: float = -math.inf, strict: bool = False) -> float:
+def checked_number(value: Any, name: str, low: float = -math.inf, strict: bool = False) -> float:
     """``value`` as a finite float ≥ ``low`` (> ``low`` when ``strict``), else raise."""
     try:
         x = float(value)
@@ -68,13 +68,16 @@ def _number(value: Any, name: str, low: float = -math.inf, strict: bool = False)
 
 
 def _z(confidence: float) -> float:
-    _number(confidence, "confidence", 0, strict=True)
+    checked_number(confidence, "confidence", 0, strict=True)
     if confidence >= 1:
         raise SavingsInputError(f"confidence must be between 0 and 1 (got {confidence})")
     return float(norm.ppf(0.5 + confidence / 2))
 
 
-def _interval(x: np.ndarray, confidence: float, method: str = "linear") -> tuple[float, float]:
+def percentile_interval(
+    x: np.ndarray, confidence: float, method: str = "linear"
+) -> tuple[float, float]:
+    """The central ``confidence`` percentile interval of draws ``x``."""
     a = (1 - confidence) / 2
     lo, hi = np.quantile(x, [a, 1 - a], method=method)
     return float(lo), float(hi)
@@ -106,16 +109,16 @@ class EventsAvoided:
     basis: str = ""
 
     def __post_init__(self) -> None:
-        _number(self.events, "events avoided")
-        _number(self.years, "years", 0, strict=True)
-        _number(self.spread, "spread", 0)
+        checked_number(self.events, "events avoided")
+        checked_number(self.years, "years", 0, strict=True)
+        checked_number(self.spread, "spread", 0)
         _z(self.confidence)
-        if not _number(self.ci[0], "ci") <= _number(self.ci[1], "ci"):
+        if not checked_number(self.ci[0], "ci") <= checked_number(self.ci[1], "ci"):
             raise SavingsInputError(f"ci lower end {self.ci[0]:g} is above its upper end")
         if self.distribution not in ("log_rate_ratio", "normal", "uniform"):
             raise SavingsInputError(f"distribution '{self.distribution}' is not known")
         if self.distribution == "log_rate_ratio":
-            observed = _number(self.observed_events, "observed_events", 0, strict=True)
+            observed = checked_number(self.observed_events, "observed_events", 0, strict=True)
             if observed + self.sign * self.events <= 0:
                 raise SavingsInputError("events avoided imply a counterfactual of 0 or fewer")
 
@@ -162,7 +165,7 @@ def events_avoided_from_effect(
     ``population`` and ``multiplier`` are required and
     :func:`events_avoided_from_rate` is used.
     """
-    years = _number(years, "years", 0, strict=True)
+    years = checked_number(years, "years", 0, strict=True)
     direction: Literal["fewer", "more"] = "more" if higher_is_better else "fewer"
     cs = effect.count_scale
     if cs is None:
@@ -182,9 +185,9 @@ def events_avoided_from_effect(
             higher_is_better=higher_is_better,
         )
         return replace(found, measure=effect.measure, unit=effect.unit)
-    rr = _number(cs.rate_ratio, "rate_ratio", 0, strict=True)
-    lo, hi = (_number(v, "rate_ratio_ci", 0, strict=True) for v in cs.rate_ratio_ci)
-    observed = _number(cs.observed_events, "observed_events", 0, strict=True)
+    rr = checked_number(cs.rate_ratio, "rate_ratio", 0, strict=True)
+    lo, hi = (checked_number(v, "rate_ratio_ci", 0, strict=True) for v in cs.rate_ratio_ci)
+    observed = checked_number(cs.observed_events, "observed_events", 0, strict=True)
     s = 1 if direction == "fewer" else -1
     ends = sorted(s * observed * (1 / r - 1) for r in (lo, hi))
     events = s * observed * (1 / rr - 1)
@@ -229,13 +232,13 @@ def events_avoided_from_rate(
     (multiplier × 2z). An age-standardised rate applied to a crude population
     is an approximation: say so next to the number.
     """
-    estimate = _number(estimate, "estimate")
-    low, high = (_number(v, "ci") for v in ci)
+    estimate = checked_number(estimate, "estimate")
+    low, high = (checked_number(v, "ci") for v in ci)
     if low > high:
         raise SavingsInputError(f"ci lower end {low:g} is above its upper end {high:g}")
-    population = _number(population, "population", 0, strict=True)
-    years = _number(years, "years", 0, strict=True)
-    multiplier = _number(multiplier, "multiplier", 0, strict=True)
+    population = checked_number(population, "population", 0, strict=True)
+    years = checked_number(years, "years", 0, strict=True)
+    multiplier = checked_number(multiplier, "multiplier", 0, strict=True)
     s = -1 if higher_is_better else 1
     k = population * years / multiplier
     ends = sorted((-s * low * k, -s * high * k))
@@ -259,7 +262,7 @@ def discount_factors(
     n_years: int, rate: float = GREEN_BOOK_RATE, first_year: FirstYear = "undiscounted"
 ) -> np.ndarray:
     """Green Book discount factors for years 1..n: 1/(1 + r)^(t − 1), or 1/(1 + r)^t."""
-    rate = _number(rate, "discount_rate", 0)
+    rate = checked_number(rate, "discount_rate", 0)
     if first_year not in ("undiscounted", "discounted"):
         raise SavingsInputError(f"first_year must be 'undiscounted' or 'discounted' ({first_year})")
     t = np.arange(n_years) + (0 if first_year == "undiscounted" else 1)
@@ -276,8 +279,9 @@ def present_value(
     return float(amounts @ discount_factors(len(amounts), rate, first_year))
 
 
-def _year_weights(horizon_years: float) -> np.ndarray:
-    horizon = _number(horizon_years, "horizon_years", 0, strict=True)
+def year_weights(horizon_years: float) -> np.ndarray:
+    """Weight of each year of the horizon: 1 for whole years, the fraction for a last part-year."""
+    horizon = checked_number(horizon_years, "horizon_years", 0, strict=True)
     whole, part = int(horizon), horizon - int(horizon)
     return np.array([1.0] * whole + ([part] if part > 1e-9 else []))
 
@@ -395,7 +399,7 @@ class SavingsEstimate:
             "by_year": [asdict(y) for y in self.by_year],
             "assumptions": self.assumptions.to_json_dict(),
         }
-        return _finite_or_none(out)
+        return finite_or_none(out)
 
 
 def _tidy(rows: tuple[Any, ...], confidence: float) -> pd.DataFrame:
@@ -405,17 +409,19 @@ def _tidy(rows: tuple[Any, ...], confidence: float) -> pd.DataFrame:
     return frame.assign(confidence=confidence, statistic="savings_gbp", method="Monte Carlo")
 
 
-def _finite_or_none(obj: Any) -> Any:
+def finite_or_none(obj: Any) -> Any:
+    """Replace NaN/inf by None recursively so the result is valid JSON."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _finite_or_none(v) for k, v in obj.items()}
+        return {k: finite_or_none(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_finite_or_none(v) for v in obj]
+        return [finite_or_none(v) for v in obj]
     return obj
 
 
-def _costs_for(events: EventsAvoided, cost_table: CostTable) -> CostTable:
+def costs_for(events: EventsAvoided, cost_table: CostTable) -> CostTable:
+    """The cost items of the events' measure (or the table's only measure)."""
     if events.measure:
         return cost_table.for_measure(events.measure)
     if len(cost_table.measures) != 1:
@@ -457,8 +463,8 @@ def simulate_savings(
     Sculpher 2006). Discounting: HM Treasury Green Book 2022 (module notes).
     """
     ev = events_avoided_dist
-    costs = _costs_for(ev, cost_table)
-    weights = _year_weights(horizon_years)
+    costs = costs_for(ev, cost_table)
+    weights = year_weights(horizon_years)
     factors = discount_factors(len(weights), discount_rate, first_year)
     if not isinstance(draws, int | np.integer) or draws < 100:
         raise SavingsInputError(f"draws must be a whole number of at least 100 (got {draws!r})")
@@ -498,12 +504,12 @@ def simulate_savings(
         events_avoided=point_py * horizon,
         events_avoided_ci=(ev.ci[0] * scale, ev.ci[1] * scale),
         savings_gbp=float(item_point.sum()),
-        savings_gbp_ci=_interval(item_draws.sum(axis=1), confidence),
+        savings_gbp_ci=percentile_interval(item_draws.sum(axis=1), confidence),
         by_item=tuple(
             ItemSavings(
                 c.item,
                 float(p),
-                _interval(item_draws[:, j], confidence),
+                percentile_interval(item_draws[:, j], confidence),
                 c.cost_gbp,
                 c.share,
                 c.price_year,
@@ -515,7 +521,7 @@ def simulate_savings(
                 t + 1,
                 float(factors[t]),
                 float(point_py * sum(c.cost_per_event for c in costs) * per_year[t]),
-                _interval(year_draws[:, t], confidence),
+                percentile_interval(year_draws[:, t], confidence),
             )
             for t in range(len(weights))
         ),
@@ -561,9 +567,9 @@ def project_savings(
     baseline × low, baseline × high), point at the midpoint. Labelled
     ``kind="projection"``; otherwise as :func:`simulate_savings`.
     """
-    base = _number(baseline_events_per_year, "baseline_events_per_year", 0)
-    low = _number(expected_reduction_low, "expected_reduction_low", 0)
-    high = _number(expected_reduction_high, "expected_reduction_high", 0)
+    base = checked_number(baseline_events_per_year, "baseline_events_per_year", 0)
+    low = checked_number(expected_reduction_low, "expected_reduction_low", 0)
+    high = checked_number(expected_reduction_high, "expected_reduction_high", 0)
     if high > 1 or low > high:
         raise SavingsInputError(
             "expected_reduction_low and expected_reduction_high must satisfy 0 ≤ low ≤ high ≤ 1 "
@@ -597,432 +603,8 @@ def project_savings(
     )
 
 
-@dataclass(frozen=True)
-class ReturnOnInvestment:
-    """Savings set against a programme cost, with intervals from the same draws.
-
-    Definitions (Drummond et al., *Methods for the Economic Evaluation of
-    Health Care Programmes*, 4th ed., OUP 2015): net saving = PV savings − cost;
-    ROI = net saving ÷ cost; benefit–cost ratio = PV savings ÷ cost. Payback:
-    years until cumulative discounted savings reach the cost (paid up front),
-    linear within a year; ``inf`` if not within the horizon. Break-even: events
-    avoided over the horizon (and the effect) at which savings equal the cost.
-    """
-
-    programme_cost_gbp: float
-    net_saving_gbp: float
-    net_saving_gbp_ci: tuple[float, float]
-    roi: float
-    roi_ci: tuple[float, float]
-    benefit_cost_ratio: float
-    benefit_cost_ratio_ci: tuple[float, float]
-    payback_years: float
-    payback_years_ci: tuple[float, float]
-    break_even_events: float
-    break_even_events_ci: tuple[float, float]
-    break_even_effect: float | None
-    break_even_effect_ci: tuple[float | None, float | None]
-    break_even_effect_unit: str
-    probability_net_saving: float
-    confidence: float
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON (infinite payback becomes null)."""
-        return _finite_or_none(asdict(self))
-
-
-def _payback(years: np.ndarray, weights: np.ndarray, cost: float) -> np.ndarray:
-    cum = np.cumsum(years, axis=1)
-    reached = cum >= cost
-    first = reached.argmax(axis=1)
-    rows = np.arange(len(years))
-    before = np.where(first > 0, cum[rows, first - 1], 0.0)
-    gain = years[rows, first]
-    start = np.concatenate([[0.0], np.cumsum(weights)])[first]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(gain > 0, (cost - before) / gain, 0.0)
-    return np.where(reached.any(axis=1), start + weights[first] * frac, np.inf)
-
-
-def return_on_investment(
-    estimate: SavingsEstimate, programme_cost_gbp: float
-) -> ReturnOnInvestment:
-    """ROI, benefit–cost ratio, payback and break-even against ``programme_cost_gbp`` (£ > 0)."""
-    cost = _number(programme_cost_gbp, "programme_cost_gbp", 0, strict=True)
-    conf = estimate.confidence
-    totals = estimate.year_draws.sum(axis=1)
-    weights = _year_weights(estimate.assumptions.horizon_years)
-    points = np.array([[y.savings_gbp for y in estimate.by_year]])
-    with np.errstate(divide="ignore"):
-        be_draws = np.where(estimate.per_event_draws > 0, cost / estimate.per_event_draws, np.inf)
-    per_event = estimate.saving_per_event_gbp
-    be = cost / per_event if per_event > 0 else math.inf
-    be_ci = _interval(be_draws, conf, "inverted_cdf")
-    ev = estimate.events
-    to_own = ev.years / estimate.assumptions.horizon_years
-    effects = [ev.effect_for(e * to_own) if math.isfinite(e) else None for e in be_ci]
-    if None not in effects:
-        effects.sort()
-    return ReturnOnInvestment(
-        programme_cost_gbp=cost,
-        net_saving_gbp=estimate.savings_gbp - cost,
-        net_saving_gbp_ci=_interval(totals - cost, conf),
-        roi=(estimate.savings_gbp - cost) / cost,
-        roi_ci=_interval((totals - cost) / cost, conf),
-        benefit_cost_ratio=estimate.savings_gbp / cost,
-        benefit_cost_ratio_ci=_interval(totals / cost, conf),
-        payback_years=float(_payback(points, weights, cost)[0]),
-        payback_years_ci=_interval(
-            _payback(estimate.year_draws, weights, cost), conf, "inverted_cdf"
-        ),
-        break_even_events=be,
-        break_even_events_ci=be_ci,
-        break_even_effect=ev.effect_for(be * to_own) if math.isfinite(be) else None,
-        break_even_effect_ci=(effects[0], effects[1]),
-        break_even_effect_unit=ev.unit,
-        probability_net_saving=float((totals > cost).mean()),
-        confidence=conf,
-    )
-
-
-def sensitivity_table(
-    events_avoided_dist: EventsAvoided,
-    cost_table: CostTable,
-    horizon_years: float,
-    discount_rate: float = GREEN_BOOK_RATE,
-    *,
-    first_year: FirstYear = "undiscounted",
-    discount_range: tuple[float, float] | None = None,
-) -> pd.DataFrame:
-    """Tornado table: total savings with each input at its low and at its high value.
-
-    One-way sensitivity analysis (Briggs, Claxton & Sculpher 2006, ch. 4):
-    events avoided at the ends of their interval, each unit cost at the ends
-    of its range (items without a range are listed with no swing), and the
-    discount rate over ``discount_range`` if given; everything else central.
-    Rows are sorted by swing, largest first.
-    """
-    ev = events_avoided_dist
-    costs = _costs_for(ev, cost_table)
-    weights = _year_weights(horizon_years)
-    shares = np.array([c.share for c in costs])
-    central = np.array([c.cost_gbp for c in costs])
-
-    def total(events: float = ev.events, unit: np.ndarray = central, rate: float = discount_rate):
-        annuity = float(weights @ discount_factors(len(weights), rate, first_year))
-        return events / ev.years * float(unit @ shares) * annuity
-
-    def with_cost(j: int, value: float) -> np.ndarray:
-        unit = central.copy()
-        unit[j] = value
-        return unit
-
-    rows = [
-        (
-            "events avoided",
-            *ev.ci,
-            total(ev.ci[0]),
-            total(ev.ci[1]),
-            f"{ev.confidence:.0%} interval",
-        )
-    ]
-    for j, c in enumerate(costs):
-        note = "published range" if c.has_range else "no range given: held at central value"
-        rows.append(
-            (
-                f"{c.item}: cost (£)",
-                c.low,
-                c.high,
-                total(unit=with_cost(j, c.low)),
-                total(unit=with_cost(j, c.high)),
-                note,
-            )
-        )
-    if discount_range is not None:
-        low, high = (_number(r, "discount_range", 0) for r in discount_range)
-        rows.append(("discount rate", low, high, total(rate=low), total(rate=high), "range given"))
-    frame = pd.DataFrame(
-        rows,
-        columns=["input", "low_value", "high_value", "savings_at_low", "savings_at_high", "note"],
-    )
-    frame["swing"] = (frame["savings_at_high"] - frame["savings_at_low"]).abs()
-    frame["base_savings"] = total()
-    return frame.sort_values("swing", ascending=False, ignore_index=True, kind="stable")
-
-
-class ClaimParseError(SavingsInputError):
-    """A savings claim whose event count or amounts could not be read."""
-
-
-_SCALES = {
-    "k": 1e3,
-    "thousand": 1e3,
-    "m": 1e6,
-    "mn": 1e6,
-    "million": 1e6,
-    "bn": 1e9,
-    "billion": 1e9,
-}
-_STOP = r"(?=\s*(?:,|;|:|\.(?!\d)|\(|\band\b|\bplus\b|\bwith\b|$))"
-_AMOUNT = re.compile(
-    r"£\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>bn|billion|mn|million|thousand|m|k)?\b"
-    r"(?:\s+(?:in|on|of|for|from|to)(?=\s))?(?:\s+(?P<item>[a-z][a-z/&' -]*?))?" + _STOP,
-    re.IGNORECASE,
-)
-_EVENTS = re.compile(
-    r"(?<![£\d.,])(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>k|thousand)?\s+"
-    r"(?:(?:fewer|less)\s+(?P<what>[a-z][a-z -]*?)(?=\s+(?:over|in|across|during|a|per|each|"
-    r"saving|worth|,|$))|(?P<what2>[a-z][a-z -]*?)\s+(?:avoided|prevented))",
-    re.IGNORECASE,
-)
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_WORDS |= {"six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-_YEARS = re.compile(
-    r"\b(?:over|across|in|within|during)\s+(?:the\s+)?(?:first\s+|next\s+|last\s+|past\s+)?"
-    r"(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\b"
-    r"|\b(?P<n2>\d+)[- ]year\b|\b(?P<one>a year|per year|each year|annually|per annum)\b",
-    re.IGNORECASE,
-)
-_SYNONYMS = {
-    "inpatient": "hospital",
-    "admission": "hospital",
-    "admissions": "hospital",
-    "bed": "hospital",
-    "beds": "hospital",
-    "paramedic": "ambulance",
-    "social": "residential",
-    "nursing": "residential",
-    "long-term": "residential",
-}
-_GENERIC = {
-    "care",
-    "cost",
-    "costs",
-    "saving",
-    "savings",
-    "services",
-    "service",
-    "the",
-    "nhs",
-    "spend",
-    "spending",
-    "call-out",
-    "call-outs",
-    "callouts",
-}
-
-
-def _money_value(num: str, scale: str | None) -> float:
-    return float(num.replace(",", "")) * _SCALES.get((scale or "").lower(), 1.0)
-
-
-def _gbp(x: float) -> str:
+def format_gbp(x: float) -> str:
     """£ for prose: £1.2m, £120k, £1,644."""
     if abs(x) >= 1e6:
         return "£" + f"{x / 1e6:,.2f}".rstrip("0").rstrip(".") + "m"
     return f"£{x / 1e3:,.0f}k" if abs(x) >= 1e4 else f"£{x:,.0f}"
-
-
-@dataclass(frozen=True)
-class ClaimedItem:
-    """One amount in a claim: '£1.2m hospital' → item 'hospital', £1,200,000."""
-
-    item: str
-    amount_gbp: float
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A headline savings claim read into events, years and amounts by item."""
-
-    events: float
-    items: tuple[ClaimedItem, ...]
-    years: float | None = None
-    text: str = ""
-
-    def __post_init__(self) -> None:
-        _number(self.events, "claimed events", 0, strict=True)
-        if not self.items:
-            raise ClaimParseError("the claim has no £ amounts")
-
-    @property
-    def implied_cost_per_event(self) -> dict[str, float]:
-        """Amount ÷ events for each item (£ per event avoided)."""
-        return {i.item: i.amount_gbp / self.events for i in self.items}
-
-    def as_cost_table(self, measure: str) -> CostTable:
-        """The unit costs the claim implies (share 1), to run through the same engine."""
-        return CostTable(
-            tuple(
-                UnitCost(
-                    measure, i.item, i.amount_gbp / self.events, 1.0, None, "implied by the claim"
-                )
-                for i in self.items
-            )
-        )
-
-
-def parse_claim(text: str) -> Claim:
-    """Read '730 fewer falls over two years, saving £1.2m hospital, …' into a :class:`Claim`."""
-    found = _EVENTS.search(text)
-    if found is None:
-        raise ClaimParseError(
-            f"no event count found in the claim (write e.g. '730 fewer falls'): {text!r}"
-        )
-    amounts = [
-        ClaimedItem(_item_name(m["item"]), _money_value(m["num"], m["scale"]))
-        for m in _AMOUNT.finditer(text)
-    ]
-    if not amounts:
-        raise ClaimParseError(
-            f"no £ amounts found in the claim (write e.g. '£1.2m hospital'): {text!r}"
-        )
-    years = _YEARS.search(text)
-    n = None
-    if years:
-        word = (years["n"] or years["n2"] or "1").lower()
-        n = float(_WORDS.get(word, word)) if not years["one"] else 1.0
-    return Claim(_money_value(found["num"], found["scale"]), tuple(amounts), n, text)
-
-
-def _item_name(raw: str | None) -> str:
-    words = (raw or "").lower().split()
-    while words and words[-1] in _GENERIC - {"care"}:
-        words.pop()
-    return " ".join(words) or "total"
-
-
-def _keywords(item: str) -> set[str]:
-    words = re.split(r"[^a-z-]+", item.lower())
-    return {_SYNONYMS.get(w, w) for w in words if w and w not in _GENERIC}
-
-
-@dataclass(frozen=True)
-class ClaimItemCheck:
-    """One claimed amount set against what the data and unit costs support."""
-
-    item: str
-    claimed_gbp: float
-    implied_cost_per_event: float
-    matched_item: str | None
-    table_cost_per_event: float | None
-    supported_gbp: float | None
-    supported_gbp_ci: tuple[float, float] | None
-    inside: bool | None
-
-
-@dataclass(frozen=True)
-class ClaimCheck:
-    """A claim, item by item, with plain-English findings and the assumptions it needs."""
-
-    claim: Claim
-    items: tuple[ClaimItemCheck, ...]
-    events_ci: tuple[float, float] | None
-    events_inside: bool | None
-    findings: tuple[str, ...]
-    assumptions: tuple[str, ...]
-
-
-def check_claim(
-    text_or_components: str | Claim,
-    events: EventsAvoided | None = None,
-    cost_table: CostTable | None = None,
-    *,
-    draws: int = DEFAULT_DRAWS,
-    seed: int | None = DEFAULT_SEED,
-) -> ClaimCheck:
-    """Implied £ per event for each claimed item, and (given events and costs) whether it holds.
-
-    The comparison simulates savings over the claim's years, undiscounted
-    (headline claims rarely discount), with :func:`simulate_savings`; a claimed
-    amount is "inside" when it lies in the supported interval.
-    """
-    c = (
-        parse_claim(text_or_components)
-        if isinstance(text_or_components, str)
-        else text_or_components
-    )
-    n = c.events
-    listed = ", ".join(f"{i.item} {_gbp(i.amount_gbp)}" for i in c.items)
-    total = sum(i.amount_gbp for i in c.items)
-    span = f" over {c.years:g} year(s)" if c.years else ""
-    findings = [f"The claim: {n:,.0f} events avoided{span}, {_gbp(total)} in all ({listed})."]
-    findings += [
-        f"{i.item}: {_gbp(i.amount_gbp)} ÷ {n:,.0f} = £{i.amount_gbp / n:,.0f} per event avoided."
-        for i in c.items
-    ]
-    assumptions = [
-        "Every event counted was avoided because of the programme (against a comparator), "
-        "not a decline that would have happened anyway.",
-        "Each item is incurred by every avoided event at the implied £ per event (or, if only "
-        "some events incur it, the cost per case × that share).",
-        "The items do not overlap, and each is a real saving: fewer hospital stays usually "
-        "free capacity rather than release cash.",
-        "Amounts are undiscounted totals; at 3.5% a year (Green Book) later years count less.",
-    ]
-    checks = [
-        ClaimItemCheck(i.item, i.amount_gbp, i.amount_gbp / n, None, None, None, None, None)
-        for i in c.items
-    ]
-    events_ci = inside = None
-    if events is not None and cost_table is not None:
-        years = c.years or events.years
-        if c.years is None:
-            assumptions.append(
-                f"The claim does not say over how many years: read as the "
-                f"{years:g} year(s) of the estimate."
-            )
-        costs = _costs_for(events, cost_table)
-        est = simulate_savings(events, costs, years, 0.0, draws, seed, confidence=events.confidence)
-        events_ci = est.events_avoided_ci
-        inside = events_ci[0] <= n <= events_ci[1]
-        findings.append(
-            f"The data support {est.events_avoided:,.0f} events avoided over {years:g} year(s) "
-            f"({est.confidence:.0%} interval {events_ci[0]:,.0f} to {events_ci[1]:,.0f}): the "
-            f"claimed {n:,.0f} is {'inside' if inside else 'outside'} it."
-        )
-        by_item = {s.item: s for s in est.by_item}
-        used: set[str] = set()
-        for k, claimed in enumerate(c.items):
-            match = next(
-                (
-                    u
-                    for u in costs
-                    if u.item not in used and _keywords(u.item) & _keywords(claimed.item)
-                ),
-                None,
-            )
-            if match is None:
-                findings.append(f"{claimed.item}: no unit cost in the table matches; not checked.")
-                continue
-            used.add(match.item)
-            got = by_item[match.item]
-            ok = got.savings_gbp_ci[0] <= claimed.amount_gbp <= got.savings_gbp_ci[1]
-            checks[k] = replace(
-                checks[k],
-                matched_item=match.item,
-                table_cost_per_event=match.cost_per_event,
-                supported_gbp=got.savings_gbp,
-                supported_gbp_ci=got.savings_gbp_ci,
-                inside=ok,
-            )
-            ratio = (
-                checks[k].implied_cost_per_event / match.cost_per_event
-                if match.cost_per_event
-                else math.inf
-            )
-            findings.append(
-                f"{claimed.item}: claimed {_gbp(claimed.amount_gbp)}; supported "
-                f"{_gbp(got.savings_gbp)} ({est.confidence:.0%} interval "
-                f"{_gbp(got.savings_gbp_ci[0])} to {_gbp(got.savings_gbp_ci[1])}): "
-                f"{'inside' if ok else 'outside'}. The table's {match.item} is "
-                f"£{match.cost_gbp:,.0f} × share {match.share:g} = £{match.cost_per_event:,.0f} "
-                f"per event; the claim's £{claimed.amount_gbp / n:,.0f} is {ratio:.2f} times that."
-            )
-        for u in costs:
-            if u.item not in used:
-                findings.append(
-                    f"The table also has {u.item} ({_gbp(by_item[u.item].savings_gbp)}"
-                    " supported), which the claim leaves out."
-                )
-    return ClaimCheck(c, tuple(checks), events_ci, inside, tuple(findings), tuple(assumptions))

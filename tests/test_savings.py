@@ -1,10 +1,9 @@
-"""Savings engine: known answers first (seed claim, Green Book), then simulation and inputs."""
+"""Savings engine: known answers first (Green Book, events avoided), then simulation and inputs."""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,82 +12,20 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from analysis.costs import CostInputError, CostTable, UnitCost, load_default_costs
-from analysis.effect import CountScaleEffect, Effect
+from analysis.effect import Effect
 from analysis.savings import (
-    ClaimParseError,
     EventsAvoided,
     SavingsInputError,
-    check_claim,
     discount_factors,
     events_avoided_from_effect,
     events_avoided_from_rate,
-    parse_claim,
     present_value,
     project_savings,
-    return_on_investment,
-    sensitivity_table,
     simulate_savings,
 )
-
-FALLS = "falls_admissions_65plus"
-SEED_CLAIM = (
-    "730 fewer falls over two years, saving £1.2m hospital, £120k ambulance and "
-    "£2.75m residential care"
-)
-Z95 = norm.ppf(0.975)
-
-
-def fixed_events(events: float, years: float = 1.0, measure: str = FALLS) -> EventsAvoided:
-    """Events known exactly (no sampling uncertainty)."""
-    return EventsAvoided(events, (events, events), years, "normal", 0.0, measure=measure)
-
-
-def one_item(cost: float, share: float = 1.0, **kw) -> CostTable:
-    return CostTable((UnitCost(FALLS, "hospital admission", cost, share, 2022, "test", **kw),))
-
-
-def effect_with_rate_ratio(rr: float, ci: tuple[float, float], observed: float) -> Effect:
-    counterfactual = observed / rr
-    count_scale = CountScaleEffect(
-        rate_ratio=rr,
-        rate_ratio_ci=ci,
-        observed_events=observed,
-        expected_events=counterfactual,
-        events_avoided=counterfactual - observed,
-        events_avoided_ci=(observed / ci[1] - observed, observed / ci[0] - observed),
-        person_time=400_000,
-        model="Poisson GLM",
-    )
-    return Effect(FALLS, "did", "Difference in differences", -100, -150, -30, 0.01,
-                  "per 100,000", 3, 30, 4, 2, count_scale=count_scale)  # fmt: skip
-
+from tests.savings_helpers import FALLS, Z95, effect_with_rate_ratio, fixed_events, one_item
 
 # --- known answers ----------------------------------------------------------------------------
-
-
-def test_seed_claim_implied_unit_costs():
-    claim = parse_claim(SEED_CLAIM)
-    assert (claim.events, claim.years) == (730, 2)
-    implied = claim.implied_cost_per_event
-    assert list(implied) == ["hospital", "ambulance", "residential care"]
-    assert {k: round(v) for k, v in implied.items()} == {
-        "hospital": 1644,
-        "ambulance": 164,
-        "residential care": 3767,
-    }
-
-
-def test_seed_claim_reproduced_exactly_through_the_engine():
-    claim = parse_claim(SEED_CLAIM)
-    est = simulate_savings(
-        fixed_events(730, years=2), claim.as_cost_table(FALLS), horizon_years=2, discount_rate=0
-    )
-    got = {i.item: i.savings_gbp for i in est.by_item}
-    assert got == pytest.approx(
-        {"hospital": 1_200_000, "ambulance": 120_000, "residential care": 2_750_000}, rel=1e-12
-    )
-    assert est.savings_gbp == pytest.approx(4_070_000, rel=1e-12)
-    assert est.events_avoided == pytest.approx(730)
 
 
 def test_green_book_discounting_hand_worked():
@@ -249,132 +186,6 @@ def test_result_is_frozen_json_ready_and_its_draws_read_only():
         est.year_draws[0, 0] = 1.0
 
 
-# --- return on investment and sensitivity -----------------------------------------------------
-
-
-def test_roi_known_answers():
-    # £1m a year for 3 years, undiscounted: PV £3m against £1.5m.
-    ev = events_avoided_from_rate(-1000, (-1000, -1000), population=100_000, years=1)
-    est = simulate_savings(replace(ev, measure=FALLS), one_item(1000), 3, discount_rate=0)
-    roi = return_on_investment(est, 1_500_000)
-    assert (roi.net_saving_gbp, roi.roi, roi.benefit_cost_ratio) == pytest.approx((1.5e6, 1, 2))
-    assert roi.payback_years == pytest.approx(1.5)
-    assert roi.break_even_events == pytest.approx(1500)  # over the 3 years: 500 a year
-    assert roi.break_even_effect == pytest.approx(-500)  # per 100,000 a year
-    assert roi.probability_net_saving == 1.0
-    assert roi.roi_ci == pytest.approx((1, 1))
-
-
-def test_payback_with_discounting_and_never():
-    est = simulate_savings(fixed_events(1000), one_item(1000), 3)  # £1m, £966,184, £933,511
-    assert return_on_investment(est, 1_500_000).payback_years == pytest.approx(
-        1 + 500_000 / 966_183.5749
-    )
-    never = return_on_investment(est, 5_000_000)
-    assert never.payback_years == math.inf
-    assert never.to_json_dict()["payback_years"] is None
-    assert never.probability_net_saving == 0.0
-
-
-def test_payback_inside_a_partial_final_year():
-    # £1,000, £1,000 and (half a year) £500, undiscounted; £2,250 is reached halfway through
-    # the last half-year: 2 + 0.5 × 250/500 = 2.25 years.
-    est = simulate_savings(fixed_events(100), one_item(10), 2.5, discount_rate=0)
-    assert return_on_investment(est, 2250).payback_years == pytest.approx(2.25)
-
-
-def test_break_even_rate_ratio():
-    ev = events_avoided_from_effect(effect_with_rate_ratio(0.8, (0.7, 0.92), 3000), years=1)
-    est = simulate_savings(ev, one_item(1000), 1)
-    roi = return_on_investment(est, 300_000)
-    # 300 events at £1,000 break even: RR = 3000 / (3000 + 300).
-    assert roi.break_even_events == pytest.approx(300)
-    assert roi.break_even_effect == pytest.approx(3000 / 3300)
-    assert roi.break_even_effect_unit == "rate ratio"
-    # With a cost range the break-even interval comes from the cost draws, ordered low–high.
-    ranged = return_on_investment(
-        simulate_savings(ev, one_item(1000, cost_low=800, cost_high=1250), 1), 300_000
-    )
-    low_events, high_events = ranged.break_even_events_ci
-    assert 240 <= low_events < 300 < high_events <= 375
-    assert ranged.break_even_effect_ci == pytest.approx(
-        (3000 / (3000 + high_events), 3000 / (3000 + low_events))
-    )
-
-
-def test_tornado_known_answers_and_order():
-    table = CostTable(
-        (
-            UnitCost(FALLS, "hospital admission", 1000, 1, 2022, "t", 800, 1500),
-            UnitCost(FALLS, "ambulance call-out", 200, 0.5, 2022, "t"),
-        )
-    )
-    ev = EventsAvoided(100, (50, 150), 1, "normal", 25.5)
-    frame = sensitivity_table(ev, table, 1, discount_range=(0.0, 0.05))
-    assert list(frame["input"]) == [
-        "events avoided",
-        "hospital admission: cost (£)",
-        "ambulance call-out: cost (£)",
-        "discount rate",
-    ]
-    base = 100 * (1000 + 100)
-    assert frame["base_savings"].iloc[0] == pytest.approx(base)
-    events_row = frame.iloc[0]
-    assert (events_row.savings_at_low, events_row.savings_at_high) == (55_000, 165_000)
-    hospital = frame.iloc[1]
-    assert (hospital.savings_at_low, hospital.savings_at_high) == (90_000, 160_000)
-    assert frame.iloc[2].swing == 0 and "no range" in frame.iloc[2].note
-    assert frame.iloc[3].swing == 0  # one year, first year undiscounted
-
-
-# --- claims -----------------------------------------------------------------------------------
-
-
-def test_claim_against_the_default_costs():
-    check = check_claim(SEED_CLAIM, fixed_events(730, years=2), load_default_costs())
-    by_item = {c.item: c for c in check.items}
-    assert {k: c.matched_item for k, c in by_item.items()} == {
-        "hospital": "hospital admission",
-        "ambulance": "ambulance call-out",
-        "residential care": "residential care",
-    }
-    # With events fixed at 730 the supported amounts are 730 × table cost: £2,984,240 etc.
-    assert by_item["hospital"].supported_gbp == pytest.approx(730 * 4088)
-    assert by_item["residential care"].supported_gbp == pytest.approx(730 * 3393)
-    assert not any(c.inside for c in check.items)
-    assert check.events_inside is True
-    text = " ".join(check.findings)
-    assert "£1,644 per event avoided" in text and "0.40 times" in text
-    assert any("capacity rather than release cash" in a for a in check.assumptions)
-
-
-def test_claim_outside_the_events_interval_and_without_data():
-    ev = EventsAvoided(300, (200, 400), 2, "normal", 51.0, measure=FALLS)
-    check = check_claim(SEED_CLAIM, ev, load_default_costs())
-    assert check.events_inside is False
-    (line,) = [f for f in check.findings if f.startswith("The data support")]
-    assert "300 events avoided over 2 year(s)" in line and "730 is outside" in line
-    bare = check_claim(SEED_CLAIM)
-    assert bare.events_inside is None and all(c.inside is None for c in bare.items)
-
-
-@pytest.mark.parametrize(
-    ("text", "events", "years", "amounts"),
-    [
-        ("We prevented 1,200 admissions avoided in 3 years: £1,500,000 in hospital costs; "
-         "£0.3 million social care.", 1200, 3, {"hospital": 1.5e6, "social care": 3e5}),
-        ("A 2-year programme: 50 fewer hospital admissions, saving £200k.", 50, 2,
-         {"total": 2e5}),
-        ("400 fewer falls a year saving £1.5bn and £12,000 on ambulance call-outs", 400, 1,
-         {"total": 1.5e9, "ambulance": 12_000}),
-    ],
-)  # fmt: skip
-def test_claim_parser_variants(text, events, years, amounts):
-    claim = parse_claim(text)
-    assert (claim.events, claim.years) == (events, years)
-    assert {i.item: i.amount_gbp for i in claim.items} == pytest.approx(amounts)
-
-
 # --- bad inputs -------------------------------------------------------------------------------
 
 BAD_CALLS = [
@@ -382,8 +193,6 @@ BAD_CALLS = [
     (lambda: simulate_savings(fixed_events(1), one_item(1), 1, -0.01), "discount_rate"),
     (lambda: simulate_savings(fixed_events(1), one_item(1), 1, draws=10), "draws"),
     (lambda: simulate_savings(fixed_events(1), one_item(1), 1, confidence=1.5), "confidence"),
-    (lambda: return_on_investment(simulate_savings(fixed_events(1), one_item(1), 1), 0),
-     "programme_cost_gbp"),
     (lambda: project_savings(100, 0.3, 0.1, one_item(1), 1), "expected_reduction_low"),
     (lambda: project_savings(-1, 0.1, 0.3, one_item(1), 1), "baseline_events_per_year"),
     (lambda: events_avoided_from_rate(-5, (-8, -2), 0, 1), "population"),
@@ -397,8 +206,6 @@ BAD_CALLS = [
      "cost_table holds 2 measures"),
     (lambda: one_item(-1), "cost_gbp -1 is negative"),
     (lambda: one_item(1, share=1.01), "share 1.01 is outside 0–1"),
-    (lambda: parse_claim("It saved £4m."), "no event count"),
-    (lambda: parse_claim("730 fewer falls over two years"), "no £ amounts"),
 ]  # fmt: skip
 
 
@@ -407,10 +214,6 @@ def test_bad_input_raises_our_error_naming_the_input(call, names):
     with pytest.raises((SavingsInputError, CostInputError)) as err:
         call()
     assert names in str(err.value)
-
-
-def test_claim_parse_error_is_a_savings_input_error():
-    assert issubclass(ClaimParseError, SavingsInputError)
 
 
 # --- properties -------------------------------------------------------------------------------
