@@ -14,6 +14,9 @@ in each explanation so a reader can disagree with them:
 - leave-one-out: the estimate with each comparator dropped in turn; green when
   every estimate keeps the sign and stays inside the 95% interval, amber when
   the sign holds, red when it flips;
+- periods before the start: ≥ 8 green, 4–7 amber, fewer red (with few
+  pre-periods neither trends nor fit can be checked, and time-series standard
+  errors are unreliable);
 - small denominators: share of intervention site-periods with a denominator
   under 1,000 or a count of 1–7; 0 green, < 10% amber, else red.
 """
@@ -114,6 +117,21 @@ def leave_one_out_check(effect: Effect, estimates: Sequence[float]) -> Check:
     )
 
 
+def pre_period_check(panel: pd.DataFrame) -> Check:
+    """Light from the number of distinct periods before the earliest start."""
+    start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()
+    n = int((panel["period_start"].drop_duplicates() < start).sum()) if pd.notna(start) else 0
+    status: Status = "green" if n >= 8 else "amber" if n >= 4 else "red"
+    detail = {
+        "green": "enough to see the trends the groups were on",
+        "amber": "a short run: trends before the start are only roughly known",
+        "red": "too few to check trends or fit; intervals from time-series methods are unreliable",
+    }[status]
+    return Check(
+        "Periods before start", status, float(n), f"{n} period(s) before the start: {detail}."
+    )
+
+
 def small_denominator_check(panel: pd.DataFrame) -> Check:
     """Light from the share of intervention site-periods with small numbers."""
     rows = panel[panel["group"] == INTERVENTION]
@@ -136,6 +154,7 @@ def scorecard(
 ) -> tuple[Check, ...]:
     """Every check, in the order the page shows them."""
     return (
+        pre_period_check(panel),
         pre_trend_check(effect),
         placebo_check(effect),
         pre_fit_check(effect, pre_level),

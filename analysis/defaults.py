@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.ingest import prepare_batch
 from analysis.store import REPO, LoadOutcome, Store
 
@@ -35,3 +37,15 @@ def load_defaults(
     if progress:
         progress(0.95, "writing to the database")
     return store.apply(prepared)
+
+
+def published_neighbours(site_type: str) -> pd.DataFrame | None:
+    """The published 10 nearest neighbours (``orig, dest, distance``) for PCNs or practices.
+
+    R. Blackwell, display_nearest_neighbour_data (late 2023; BSD-3-Clause),
+    bundled under ``data/default/comparators``. ``None`` for other site types.
+    """
+    name = {"pcn": "pcn_nearest_neighbours.csv", "practice": "practice_nearest_neighbours.csv"}
+    if site_type not in name:
+        return None
+    return pd.read_csv(DEFAULT_DIR / "comparators" / name[site_type])

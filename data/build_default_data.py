@@ -19,6 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -89,6 +91,10 @@ def build(shared: Path, out: Path) -> Report:
     write_csv(sites_text(sites), out / "sites.csv", report, out)
     write_csv(definitions, out / "measure_definitions.csv", report, out)
     write_geo(data, out / "geo", report, out)
+    for name in ("pcn_nearest_neighbours.csv", "practice_nearest_neighbours.csv"):
+        # Published comparator sets (10 statistical nearest neighbours), read as text, as is.
+        table = pd.read_csv(data / "comparators" / name, dtype=str)
+        write_csv(table, out / "comparators" / name, report, out)
     written = {name for name, _, _ in report.written}
     for stale in sorted([*(out / "measures").glob("*"), *(out / "geo").glob("*")]):
         if stale.relative_to(out).as_posix() not in written:

@@ -1,0 +1,185 @@
+"""Did it work? Choose a method, estimate the effect, check it, say it plainly.
+
+:func:`run_comparison` is what the Compare page, the CLI, the Savings page and
+the report call: it picks the estimator (:func:`choose_method`, the reason
+shown), runs it (:mod:`analysis.did`, :mod:`analysis.its`,
+:mod:`analysis.synth`), runs the credibility checks
+(:mod:`analysis.credibility`), writes the sentence
+(:mod:`analysis.narrative`) and builds the series to draw (observed groups and
+the counterfactual).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis.credibility import Check, scorecard
+from analysis.did import estimate_did, leave_one_out
+from analysis.effect import Effect
+from analysis.its import its
+from analysis.narrative import effect_sentence
+from analysis.panel import COMPARATOR, INTERVENTION, PanelError, is_post
+from analysis.synth import estimate_synth
+from analysis.trends import group_series
+
+MethodChoice = Literal["auto", "did", "its", "synth"]
+MIN_DONORS_FOR_SYNTH = 19  # p = 1/(J+1) < 0.05 needs J ≥ 19 placebo donors
+MAX_LEAVE_ONE_OUT = 40  # refits; beyond this the check is skipped (cost)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An effect with the reason for its method, its checks, sentence and series."""
+
+    effect: Effect
+    method_reason: str
+    checks: tuple[Check, ...]
+    sentence: str
+    series: pd.DataFrame  # group, period_start, value, line ("observed"/"counterfactual")
+    post_years: float
+    leave_one_out: tuple[float, ...]
+
+
+def panel_shape(panel: pd.DataFrame) -> dict[str, object]:
+    """Counts that decide the method: sites per group, pre periods, starts, grain."""
+    starts = panel.loc[panel["group"] == INTERVENTION, "start_date"].dropna()
+    first_start = starts.min() if len(starts) else pd.NaT
+    periods = panel["period_start"].drop_duplicates()
+    return {
+        "n_intervention": panel.loc[panel["group"] == INTERVENTION, "site_code"].nunique(),
+        "n_comparator": panel.loc[panel["group"] == COMPARATOR, "site_code"].nunique(),
+        "n_pre": int((periods < first_start).sum()) if pd.notna(first_start) else 0,
+        "n_post": int((periods >= first_start).sum()) if pd.notna(first_start) else 0,
+        "n_starts": starts.nunique(),
+        "granularity": panel["granularity"].mode().iloc[0] if len(panel) else None,
+    }
+
+
+def choose_method(panel: pd.DataFrame) -> tuple[str, str]:
+    """Pick an estimator for this panel and say why.
+
+    Rules, in order: no comparators → interrupted time series (needs ≥ 8 pre
+    periods); at most 3 intervention sites with at least 19 donors and 5
+    pre-periods → synthetic control (19 donors allow a placebo p below 0.05);
+    at most 2 intervention sites in a monthly or quarterly series with ≥ 12
+    pre-periods → controlled interrupted time series; otherwise
+    difference-in-differences (staggered when start dates differ).
+    """
+    s = panel_shape(panel)
+    if s["n_intervention"] == 0:
+        raise PanelError("no intervention site reports this measure: set a grouping first")
+    if s["n_pre"] == 0:
+        raise PanelError("no period before the programme start: nothing to compare against")
+    if s["n_post"] == 0:
+        raise PanelError("no period after the programme start yet: use planning mode on Savings")
+    if s["n_comparator"] == 0:
+        if s["n_pre"] >= 8:
+            return "its", "no comparator sites: interrupted time series on the intervention series"
+        raise PanelError("no comparator sites, and too few periods for a time series")
+    if s["n_intervention"] <= 3 and s["n_comparator"] >= MIN_DONORS_FOR_SYNTH and s["n_pre"] >= 5:
+        return "synth", (
+            f"{s['n_intervention']} intervention site(s) and {s['n_comparator']} possible donors "
+            f"with {s['n_pre']} periods before the start: synthetic control builds a weighted "
+            "comparator that tracks the intervention sites before the start"
+        )
+    if s["n_intervention"] <= 2 and s["granularity"] in ("month", "quarter") and s["n_pre"] >= 12:
+        return "its", (
+            f"few intervention sites and {s['n_pre']} {s['granularity']}ly periods before the "
+            "start: interrupted time series against the comparator series"
+        )
+    return "did", (
+        f"{s['n_intervention']} intervention and {s['n_comparator']} comparator sites with "
+        f"{s['n_pre']} period(s) before the start: difference-in-differences"
+        + (" (staggered starts)" if s["n_starts"] > 1 else "")
+    )
+
+
+def _estimator(method: str, measure: str, unit: str) -> Callable[[pd.DataFrame], Effect]:
+    if method == "did":
+        return lambda p: estimate_did(p, measure, unit)
+    if method == "its":
+        return lambda p: its(p, measure, unit)
+    if method == "synth":
+        return lambda p: estimate_synth(p, measure, unit)
+    raise PanelError(f"unknown method '{method}': use auto, did, its or synth")
+
+
+def post_years(panel: pd.DataFrame) -> float:
+    """Length in years of the intervention sites' post period (earliest start to last end)."""
+    post = panel[is_post(panel)]
+    if post.empty:
+        return 0.0
+    days = (post["period_end"].max() - post["period_start"].min()).days + 1
+    return days / 365.25
+
+
+def _counterfactual(effect: Effect, observed: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """The intervention series without the programme, as the method implies it."""
+    if effect.method == "synth":
+        gap = pd.DataFrame(effect.extra["gap"])
+        return pd.DataFrame(
+            {"period_start": pd.to_datetime(gap["period_start"]), "value": gap["synthetic"]}
+        )
+    mine = observed.set_index("period_start")["value"]
+    if effect.method == "its":
+        series = pd.DataFrame(effect.extra["series"])
+        series["period_start"] = pd.to_datetime(series["period_start"])
+        effect_by_period = (series["observed"] - series["counterfactual"]).to_numpy()
+        index = series["period_start"]
+        shift = pd.Series(effect_by_period, index=index).reindex(mine.index).fillna(0.0)
+    else:
+        shift = pd.Series(np.where(mine.index >= start, effect.estimate, 0.0), index=mine.index)
+    return pd.DataFrame({"period_start": mine.index, "value": (mine - shift).to_numpy()})
+
+
+def run_comparison(
+    panel: pd.DataFrame,
+    *,
+    measure: str,
+    label: str,
+    unit: str,
+    multiplier: float,
+    higher_is_better: bool | None,
+    method: MethodChoice = "auto",
+) -> Comparison:
+    """Estimate the programme effect for one measure with checks and a sentence."""
+    chosen, reason = choose_method(panel)
+    if method != "auto":
+        reason = f"chosen by hand (the automatic choice would be {chosen}: {reason})"
+        chosen = method
+    estimator = _estimator(chosen, measure, unit)
+    effect = estimator(panel)
+    loo: tuple[float, ...] = ()
+    n_comparators = panel.loc[panel["group"] == COMPARATOR, "site_code"].nunique()
+    if 2 <= n_comparators <= MAX_LEAVE_ONE_OUT:
+        try:
+            result = leave_one_out(panel, estimator)
+            loo = (result.low, result.high)
+        except PanelError:
+            loo = ()
+    observed = group_series(panel, multiplier)
+    mine = observed[observed["group"] == INTERVENTION]
+    start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()
+    pre_level = float(mine.loc[mine["period_start"] < start, "value"].mean())
+    checks = scorecard(effect, panel, loo, pre_level)
+    counterfactual = _counterfactual(effect, mine, start).assign(
+        group="counterfactual", line="counterfactual"
+    )
+    series = pd.concat(
+        [observed[["group", "period_start", "value"]].assign(line="observed"), counterfactual],
+        ignore_index=True,
+    )
+    return Comparison(
+        effect=effect,
+        method_reason=reason,
+        checks=checks,
+        sentence=effect_sentence(effect, label, checks, higher_is_better),
+        series=series,
+        post_years=post_years(panel),
+        leave_one_out=loo,
+    )
