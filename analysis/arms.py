@@ -65,3 +65,17 @@ def grouping_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     old, new = pd.to_datetime(before["start_date"]), pd.to_datetime(after["start_date"])
     date_changed = ~((old == new) | (old.isna() & new.isna()))
     return after[group_changed | date_changed]
+
+
+def restrict_window(panel: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    """The panel's rows with ``first <= period_start <= last`` (the analysis window)."""
+    keep = (panel["period_start"] >= first) & (panel["period_start"] <= last)
+    return panel[keep].reset_index(drop=True)
+
+
+def default_arms(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Intervention and comparator site codes under the saved grouping (:func:`assign_arms`)."""
+    arm = assign_arms(rows)
+    intervention = sorted(rows.loc[arm == INTERVENTION, "site_code"].unique())
+    comparators = sorted(rows.loc[arm == COMPARATOR, "site_code"].unique())
+    return intervention, comparators

@@ -56,7 +56,9 @@ def group_trend(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) 
         alt.Chart(series)
         .mark_line(point=True)
         .encode(
-            x=alt.X("period_start:T", title="Period start"),
+            x=alt.X(
+                "period_start:T", title="Period start", axis=alt.Axis(format="%Y", tickCount="year")
+            ),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
             color=alt.Color(
                 "group:N",

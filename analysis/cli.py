@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from analysis import cli_compare
 from analysis.errors import HiodError, LoadRejected, StoreBusy
 from analysis.store import Store, default_db_path
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, default=None, help=f"database (default {default_db_path()})"
     )
     load.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    cli_compare.add_parser(commands, f"database (default {default_db_path()})")
     return parser
 
 
@@ -61,7 +63,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"load": cmd_load}
+COMMANDS = {"load": cmd_load, "compare": cli_compare.cmd_compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreBusy as exc:
         print(f"busy: {exc}", file=sys.stderr)
         return EXIT_BUSY
-    except (HiodError, FileNotFoundError) as exc:
+    except (HiodError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

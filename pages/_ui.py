@@ -48,10 +48,16 @@ def measure_rows(measure: str, version: tuple[int, int], round_to: int | None) -
     return get_store().measure_rows(measure, DisclosureRule(round_to=round_to))
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def panel_rows(measure: str, version: tuple[int, int]) -> pd.DataFrame:
+    """A measure's unsuppressed rows with site details (estimators only publish aggregates)."""
+    return get_store().panel_rows(measure)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def panel(measure: str, version: tuple[int, int]) -> pd.DataFrame:
     """The estimator panel for a measure, under the saved grouping."""
-    return build_panel(get_store().panel_rows(measure))
+    return build_panel(panel_rows(measure, version))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -79,6 +85,14 @@ def measure_picker(key: str = "measure") -> str | None:
     return st.sidebar.selectbox(
         "Measure", options, index=index, key=key, format_func=lambda m: f"{labels[m]} ({m})"
     )
+
+
+STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red", "grey": "gray"}
+
+
+def badge(status: str, text: str) -> str:
+    """Markdown for a coloured badge (Streamlit's built-in, no emoji font needed)."""
+    return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{text}]"
 
 
 def show_error(exc: HiodError) -> None:

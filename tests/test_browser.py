@@ -51,7 +51,9 @@ def test_overview_shows_charts(offline_page, server):
     page = offline_page
     page.goto(server)
     page.get_by_text("Headline: intervention vs comparator areas").wait_for(timeout=60_000)
-    charts = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    charts = page.locator(
+        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+    )
     charts.first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
     assert charts.count() >= 1
@@ -69,3 +71,16 @@ def test_data_page_shows_history(offline_page, server):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "data.png", full_page=True)
     assert page.get_by_text("Roll back a load").is_visible()
+
+
+def test_compare_page_shows_estimate_and_interval(offline_page, server):
+    page = offline_page
+    page.goto(f"{server}/compare")
+    page.get_by_text("Credibility scorecard").wait_for(timeout=90_000)
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "compare.png", full_page=True)
+    assert page.get_by_text("95% interval").is_visible()
+    nav = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+    assert any("Compare" in n for n in nav)

@@ -122,3 +122,30 @@ def test_sites_page_saves_grouping(app):
 def test_about_page_has_attribution(app):
     at = run_page(app, "pages/about.py")
     assert any("Open Government Licence" in m.value for m in at.markdown)
+
+
+def test_compare_page_shows_the_estimate_with_its_interval(app, tmp_path):
+    from analysis.arms import build_panel
+    from analysis.compare import run_comparison
+    from analysis.store import Store
+
+    at = run_page(app, "pages/compare.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Effect (per 100,000)" in metrics and "95% interval" in metrics
+    st.cache_resource.clear()
+    import os
+
+    store = Store(os.environ["HIOD_DB"], read_only=True)
+    expected = run_comparison(
+        build_panel(store.panel_rows("falls_admissions_65plus")),
+        measure="falls_admissions_65plus",
+        label="x",
+        unit="per 100,000",
+        multiplier=100000,
+        higher_is_better=False,
+    ).effect
+    store.close()
+    assert metrics["Effect (per 100,000)"] == f"{expected.estimate:,.1f}"
+    assert metrics["95% interval"] == f"{expected.ci_low:,.1f} to {expected.ci_high:,.1f}"
+    assert any("Credibility scorecard" in h.value for h in at.subheader)
+    assert any("includes no effect" in i.value or "more than" in i.value for i in at.info)

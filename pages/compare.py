@@ -1,0 +1,194 @@
+"""Compare: the intervention areas against comparable areas, with its checks."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from analysis import charts, charts_compare
+from analysis.arms import build_panel, default_arms, restrict_window
+from analysis.comparators import agreement_with_published, propose_comparators
+from analysis.compare import run_comparison
+from analysis.defaults import published_neighbours
+from analysis.errors import HiodError
+from analysis.panel import PanelError
+from pages import _ui
+
+st.title("Did it work?")
+st.caption(
+    "The intervention areas' change compared with what comparable areas suggest would have "
+    "happened without the programme."
+)
+measure = _ui.measure_picker()
+if measure is None:
+    st.stop()
+version = _ui.store_version()
+definition = _ui.definition(measure)
+unit = charts.unit_label(definition["kind"], definition["multiplier"])
+label = definition["label"] or measure
+rows = _ui.panel_rows(measure, version)
+names = dict(zip(rows["site_code"], rows["site_name"].fillna(rows["site_code"]), strict=False))
+saved_intervention, saved_comparators = default_arms(rows)
+if not saved_intervention:
+    st.warning(
+        "No intervention site reports this measure. Mark intervention sites on the Sites page."
+    )
+    st.stop()
+
+codes = sorted(rows["site_code"].unique())
+st.session_state.setdefault(f"comparators_{measure}", saved_comparators)
+left, right = st.columns(2)
+intervention = left.multiselect(
+    "Intervention sites (from the saved grouping)",
+    codes,
+    default=saved_intervention,
+    format_func=lambda c: f"{names.get(c, c)} ({c})",
+    key=f"intervention_{measure}",
+)
+comparators = right.multiselect(
+    "Comparator sites",
+    [c for c in codes if c not in intervention],
+    format_func=lambda c: f"{names.get(c, c)} ({c})",
+    key=f"comparators_{measure}",
+)
+periods = sorted(rows["period_start"].unique())
+first, last = st.select_slider(
+    "Analysis window (period start)",
+    options=periods,
+    value=(periods[0], periods[-1]),
+    format_func=lambda d: pd.Timestamp(d).strftime("%b %Y"),
+    key=f"window_{measure}",
+)
+method = st.radio(
+    "Method",
+    ["auto", "did", "its", "synth"],
+    horizontal=True,
+    key="method",
+    format_func={
+        "auto": "Automatic",
+        "did": "Difference-in-differences",
+        "its": "Interrupted time series",
+        "synth": "Synthetic control",
+    }.get,
+)
+panel = restrict_window(
+    build_panel(rows, intervention, comparators), pd.Timestamp(first), pd.Timestamp(last)
+)
+starts = panel.loc[panel["group"] == "intervention", ["site_code", "start_date"]].drop_duplicates()
+st.caption(
+    "Start dates (change them on the Sites page): "
+    + "; ".join(f"{names.get(c, c)} {d:%b %Y}" for c, d in starts.itertuples(index=False))
+)
+
+with st.expander("Comparator builder: propose the most similar sites"):
+    k = st.slider("How many comparators to propose", 3, 30, 10, key="k_comparators")
+    try:
+        proposal = propose_comparators(
+            build_panel(rows, intervention, [c for c in codes if c not in intervention]), k=k
+        )
+        st.markdown(
+            f"Similarity on {', '.join(proposal.used)} "
+            f"({proposal.metric.replace('_', ' ')} distance)."
+        )
+        proposed = pd.DataFrame({"site_code": proposal.proposed})
+        proposed["site_name"] = proposed["site_code"].map(names)
+        st.dataframe(proposed, hide_index=True, width="stretch")
+        balance = proposal.balance()
+        st.markdown("**Balance** (standardised mean difference, Austin 2009: |SMD| < 0.1 is good)")
+        st.dataframe(balance, hide_index=True, width="stretch")
+        _ui.download_csv(balance, "balance.csv", key="dl_balance")
+        site_type = rows.loc[rows["site_code"].isin(intervention), "site_type"].mode()
+        published = published_neighbours(site_type.iloc[0]) if len(site_type) else None
+        if published is not None:
+            st.markdown("**Agreement with the published nearest neighbours** (Blackwell, 2023)")
+            st.dataframe(agreement_with_published(published, proposal.per_site()), hide_index=True)
+        use, save = st.columns(2)
+        if use.button("Use the proposed comparators", key="use_proposed"):
+            st.session_state[f"comparators_{measure}"] = list(proposal.proposed)
+            st.rerun()
+        if save.button("Save them as the grouping's comparators", key="save_proposed"):
+            grouping = pd.DataFrame(
+                {"site_code": proposal.proposed, "group": "comparator", "start_date": pd.NaT}
+            )
+            load_id = _ui.get_store().save_grouping(grouping, "comparators proposed on Compare")
+            st.cache_data.clear()
+            st.success(f"Saved as load #{load_id}.")
+    except (PanelError, HiodError) as exc:
+        st.info(f"No proposal: {exc}")
+
+try:
+    with st.spinner("Estimating…"):
+        result = run_comparison(
+            panel,
+            measure=measure,
+            label=label,
+            unit=unit,
+            multiplier=definition["multiplier"] or 1,
+            higher_is_better=None
+            if pd.isna(definition["higher_is_better"])
+            else bool(definition["higher_is_better"]),
+            method=method,
+        )
+except (PanelError, HiodError, ValueError) as exc:
+    st.error(f"This comparison cannot be made: {exc}")
+    st.stop()
+
+effect = result.effect
+st.subheader("Result")
+cols = st.columns([1, 2, 1, 1])
+cols[0].metric(f"Effect ({unit})" if unit else "Effect", f"{effect.estimate:,.1f}")
+cols[1].metric(
+    f"{effect.confidence:.0%} interval", f"{effect.ci_low:,.1f} to {effect.ci_high:,.1f}"
+)
+cols[2].metric("p-value", "—" if effect.p_value is None else f"{effect.p_value:.3f}")
+cols[3].metric(
+    "Sites",
+    f"{effect.n_intervention} vs {effect.n_comparator}",
+    help=f"{effect.n_periods_pre} periods before, {effect.n_periods_post} after the start",
+)
+st.info(result.sentence)
+st.markdown(f"**Method**: {effect.method_label}. **Why**: {result.method_reason}.")
+if effect.count_scale is not None:
+    cs = effect.count_scale
+    st.markdown(
+        f"**On the count scale** ({cs.model}): rate ratio {cs.rate_ratio:.3f} "
+        f"(95% CI {cs.rate_ratio_ci[0]:.3f} to {cs.rate_ratio_ci[1]:.3f}); "
+        f"{cs.events_avoided:,.0f} events avoided over the post period "
+        f"(95% CI {cs.events_avoided_ci[0]:,.0f} to {cs.events_avoided_ci[1]:,.0f}; "
+        f"{cs.observed_events:,.0f} observed against {cs.expected_events:,.0f} expected)."
+    )
+st.altair_chart(
+    charts_compare.effect_chart(result.series, label, unit, panel["start_date"]), width="stretch"
+)
+
+st.subheader("Credibility scorecard")
+for check in result.checks:
+    st.markdown(
+        f"{_ui.badge(check.status, check.status.upper())} **{check.name}**: {check.explanation}"
+    )
+
+if effect.extra.get("event_time"):
+    st.altair_chart(
+        charts_compare.event_study_chart(pd.DataFrame(effect.extra["event_time"]), unit),
+        width="stretch",
+    )
+if effect.extra.get("weights"):
+    st.altair_chart(charts_compare.weights_chart(effect.extra["weights"], names), width="stretch")
+for note in effect.notes:
+    st.caption(note)
+payload = json.dumps(
+    {
+        "measure": measure,
+        **effect.to_json_dict(),
+        "method_reason": result.method_reason,
+        "sentence": result.sentence,
+    },
+    default=str,
+    indent=2,
+)
+st.download_button(
+    "Download the result (JSON)",
+    payload,
+    file_name=f"compare_{measure}.json",
+    mime="application/json",
+)
