@@ -34,6 +34,9 @@ Weights = Literal["auto", "none", "denominator"]
 NEVER = np.inf
 """Cohort of a comparator site: never starts."""
 
+FEW_TREATED = 10
+"""Below this many intervention sites, clustered SEs are too small (MacKinnon & Webb 2017)."""
+
 
 @dataclass(frozen=True, eq=False)
 class Design:
@@ -84,6 +87,16 @@ class Design:
     def n_comparator(self) -> int:
         """Number of comparator sites kept."""
         return int((~self.intervention).sum())
+
+    def few_treated_note(self) -> list[str]:
+        """A warning when too few intervention sites for clustered standard errors."""
+        if self.n_intervention >= FEW_TREATED:
+            return []
+        return [
+            f"only {self.n_intervention} intervention site(s): standard errors clustered by "
+            "site understate the uncertainty when so few sites are treated (MacKinnon & Webb "
+            "2017), so the interval is too narrow and the p-value too small"
+        ]
 
     def periods_around_start(self) -> tuple[int, int]:
         """Periods before the earliest start, and from it onwards (observed ones)."""
