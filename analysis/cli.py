@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import cli_compare
+from analysis import cli_compare, cli_inequality
 from analysis.errors import HiodError, LoadRejected, StoreBusy
 from analysis.store import Store, default_db_path
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--json", action="store_true", help="print the outcome as JSON")
     cli_compare.add_parser(commands, f"database (default {default_db_path()})")
+    cli_inequality.add_parser(commands, f"database (default {default_db_path()})")
     return parser
 
 
@@ -64,6 +65,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"load": cmd_load, "compare": cli_compare.cmd_compare}
+COMMANDS["inequality"] = cli_inequality.cmd_inequality
 
 
 def main(argv: Sequence[str] | None = None) -> int:
