@@ -61,7 +61,7 @@ class FixedEffects:
     ) -> tuple[np.ndarray, int]:
         """Residuals as :meth:`residualise`, and the rank of the dummies (:meth:`rank`)."""
         w = np.ones(len(self.site)) if weights is None else weights
-        v = columns.reshape(len(self.site), -1).astype(float)
+        v = np.asarray(columns, dtype=float).reshape(len(self.site), -1)
         if min(self.n_sites, self.n_periods) <= EXACT_MAX_DIM:
             return self._exact(v, w)
         return self._alternating(v, w), self.rank()
