@@ -29,6 +29,7 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("pages/sites.py", title="Sites", icon=":material/location_on:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/savings.py", title="Savings", icon=":material/savings:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 st.sidebar.toggle(

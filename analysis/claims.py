@@ -14,6 +14,8 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+import pandas as pd
+
 from analysis.costs import CostTable, UnitCost
 from analysis.savings import (
     DEFAULT_DRAWS,
@@ -25,6 +27,12 @@ from analysis.savings import (
     format_gbp,
     simulate_savings,
 )
+
+SEED_CLAIM = (
+    "730 fewer falls over two years, saving £1.2m hospital, £120k ambulance and "
+    "£2.75m residential care"
+)
+"""The headline claim this project started from (ORIGINS.md): the Savings page's example."""
 
 
 class ClaimParseError(SavingsInputError):
@@ -191,6 +199,24 @@ class ClaimCheck:
     events_inside: bool | None
     findings: tuple[str, ...]
     assumptions: tuple[str, ...]
+
+    def items_frame(self) -> pd.DataFrame:
+        """One row per claimed item: claimed £, implied £ per event, what the table supports."""
+        rows = [
+            {
+                "item": i.item,
+                "claimed_gbp": i.claimed_gbp,
+                "implied_cost_per_event": i.implied_cost_per_event,
+                "matched_item": i.matched_item,
+                "table_cost_per_event": i.table_cost_per_event,
+                "supported_gbp": i.supported_gbp,
+                "lower_ci": None if i.supported_gbp_ci is None else i.supported_gbp_ci[0],
+                "upper_ci": None if i.supported_gbp_ci is None else i.supported_gbp_ci[1],
+                "inside": i.inside,
+            }
+            for i in self.items
+        ]
+        return pd.DataFrame(rows)
 
 
 def check_claim(

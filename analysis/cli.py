@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, default=None, help=f"database (default {default_db_path()})"
     )
     load.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add_savings_parser(commands)
     cli_compare.add_parser(commands, f"database (default {default_db_path()})")
     cli_inequality.add_parser(commands, f"database (default {default_db_path()})")
     return parser
@@ -64,7 +65,110 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"load": cmd_load, "compare": cli_compare.cmd_compare}
+def add_savings_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``savings`` (DESIGN.md) and its options."""
+    savings = commands.add_parser(
+        "savings", help="costs avoided from the comparison's effect, with intervals and ROI"
+    )
+    savings.add_argument("--measure", required=True, help="measure id (see the Overview)")
+    savings.add_argument("--programme-cost", type=float, default=None, help="£, paid up front")
+    savings.add_argument("--horizon", type=float, default=3.0, help="years (default 3)")
+    savings.add_argument(
+        "--discount-rate", type=float, default=0.035, help="a year (default 0.035, Green Book)"
+    )
+    savings.add_argument(
+        "--population", type=float, default=None, help="people the rate applies to (value-only)"
+    )
+    savings.add_argument("--draws", type=int, default=10_000, help="simulation draws")
+    savings.add_argument("--seed", type=int, default=20240401, help="random seed")
+    savings.add_argument(
+        "--db", type=Path, default=None, help=f"database (default {default_db_path()})"
+    )
+    savings.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def cmd_savings(args: argparse.Namespace) -> int:
+    """Events avoided × the stored unit costs of the measure, as on the Savings page."""
+    import pandas as pd
+
+    from analysis.costs import CostTable
+    from analysis.roi import return_on_investment
+    from analysis.savings import events_avoided_from_effect, format_gbp, simulate_savings
+
+    store = Store(args.db, read_only=True)
+    try:
+        comparison = cli_compare.comparison_for(store, args.measure)
+        info = store.measures_overview().set_index("measure").loc[args.measure]
+        costs = CostTable.from_frame(store.unit_costs(), file="unit costs in the database")
+    finally:
+        store.close()
+    polarity = info["higher_is_better"]
+    events = events_avoided_from_effect(
+        comparison.effect,
+        comparison.post_years,
+        higher_is_better=not pd.isna(polarity) and bool(polarity),
+        population=args.population,
+        multiplier=float(info["multiplier"] or 1),
+    )
+    estimate = simulate_savings(
+        events, costs, args.horizon, args.discount_rate, args.draws, args.seed
+    )
+    roi = (
+        return_on_investment(estimate, args.programme_cost)
+        if args.programme_cost is not None
+        else None
+    )
+    effect = comparison.effect
+    payload = {
+        **estimate.to_json_dict(),
+        "events_avoided_per_year": estimate.events_avoided / estimate.assumptions.horizon_years,
+        "comparison": {
+            "method": effect.method,
+            "method_label": effect.method_label,
+            "estimate": effect.estimate,
+            "ci_low": effect.ci_low,
+            "ci_high": effect.ci_high,
+            "unit": effect.unit,
+            "rate_ratio": getattr(effect.count_scale, "rate_ratio", None),
+            "post_years": comparison.post_years,
+            "sentence": comparison.sentence,
+        },
+        "assumption_lines": list(estimate.assumptions.lines()),
+        "roi": None if roi is None else roi.to_json_dict(),
+    }
+    if args.json:
+        print(json.dumps(payload, indent=2, default=str))
+        return 0
+    low, high = estimate.events_avoided_ci
+    print(comparison.sentence)
+    print(
+        f"Events avoided over {args.horizon:g} years: {estimate.events_avoided:,.0f} "
+        f"(95% interval {low:,.0f} to {high:,.0f})"
+    )
+    low, high = estimate.savings_gbp_ci
+    print(
+        f"Costs avoided (present value): {format_gbp(estimate.savings_gbp)} "
+        f"(95% interval {format_gbp(low)} to {format_gbp(high)})"
+    )
+    for item in estimate.by_item:
+        low, high = item.savings_gbp_ci
+        print(
+            f"  {item.item}: {format_gbp(item.savings_gbp)} "
+            f"({format_gbp(low)} to {format_gbp(high)})"
+        )
+    if roi is not None:
+        low, high = roi.net_saving_gbp_ci
+        print(
+            f"Net saving against {format_gbp(roi.programme_cost_gbp)}: "
+            f"{format_gbp(roi.net_saving_gbp)} ({format_gbp(low)} to {format_gbp(high)}); "
+            f"ROI {roi.roi:.0%}; probability of a net saving {roi.probability_net_saving:.0%}"
+        )
+    for line in estimate.assumptions.lines():
+        print(f"  assumption: {line}")
+    return 0
+
+
+COMMANDS = {"load": cmd_load, "compare": cli_compare.cmd_compare, "savings": cmd_savings}
 COMMANDS["inequality"] = cli_inequality.cmd_inequality
 
 

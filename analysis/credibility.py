@@ -17,6 +17,9 @@ in each explanation so a reader can disagree with them:
 - periods before the start: ≥ 8 green, 4–7 amber, fewer red (with few
   pre-periods neither trends nor fit can be checked, and time-series standard
   errors are unreliable);
+- intervention sites (for regression methods): ≥ 10 green, 5–9 amber, fewer
+  red: clustered standard errors are too small with few treated clusters
+  (Cameron & Miller 2015; MacKinnon & Webb 2017), so intervals are too narrow;
 - small denominators: share of intervention site-periods with a denominator
   under 1,000 or a count of 1–7; 0 green, < 10% amber, else red.
 """
@@ -132,6 +135,25 @@ def pre_period_check(panel: pd.DataFrame) -> Check:
     )
 
 
+def treated_sites_check(effect: Effect) -> Check:
+    """Light from the number of intervention sites behind clustered standard errors."""
+    if effect.method == "synth":
+        return Check(
+            "Intervention sites",
+            "grey",
+            float(effect.n_intervention),
+            "Synthetic control's inference is the placebo test, not clustered errors.",
+        )
+    n = effect.n_intervention
+    status: Status = "green" if n >= 10 else "amber" if n >= 5 else "red"
+    detail = {
+        "green": "enough for clustered standard errors",
+        "amber": "clustered standard errors may be somewhat too small",
+        "red": "clustered standard errors are too small with so few: the interval is too narrow",
+    }[status]
+    return Check("Intervention sites", status, float(n), f"{n} intervention site(s): {detail}.")
+
+
 def small_denominator_check(panel: pd.DataFrame) -> Check:
     """Light from the share of intervention site-periods with small numbers."""
     rows = panel[panel["group"] == INTERVENTION]
@@ -156,6 +178,7 @@ def scorecard(
     return (
         pre_period_check(panel),
         pre_trend_check(effect),
+        treated_sites_check(effect),
         placebo_check(effect),
         pre_fit_check(effect, pre_level),
         leave_one_out_check(effect, loo_estimates),

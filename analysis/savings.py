@@ -40,6 +40,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from analysis.costs import CostTable, UnitCost
+from analysis.disclosure import DEFAULT_RULE, DisclosureRule
 from analysis.effect import Effect
 from analysis.errors import HiodError
 
@@ -377,6 +378,11 @@ class SavingsEstimate:
         """Confidence level of the intervals."""
         return self.assumptions.confidence
 
+    @property
+    def saving_per_event_gbp_ci(self) -> tuple[float, float]:
+        """Interval of the present value of one event avoided (from the unit-cost draws)."""
+        return percentile_interval(self.per_event_draws, self.confidence)
+
     def by_item_frame(self) -> pd.DataFrame:
         """By item, in the shared column names (value, lower_ci, upper_ci, …)."""
         return _tidy(self.by_item, self.confidence)
@@ -384,6 +390,25 @@ class SavingsEstimate:
     def by_year_frame(self) -> pd.DataFrame:
         """By year, in the shared column names."""
         return _tidy(self.by_year, self.confidence)
+
+    def cumulative_frame(self, levels: tuple[float, ...] = (0.5, 0.8, 0.95)) -> pd.DataFrame:
+        """Cumulative present value at the end of each year, with a band per level (fan chart).
+
+        One row per (``years``, ``confidence``): ``years`` is time from the
+        start (0, 1, 2, … and a part-year last), ``value`` the cumulative
+        point, ``lower_ci``/``upper_ci`` percentiles of the cumulative draws.
+        """
+        ends = np.concatenate([[0.0], np.cumsum(year_weights(self.assumptions.horizon_years))])
+        point = np.concatenate([[0.0], np.cumsum([y.savings_gbp for y in self.by_year])])
+        zero = np.zeros((self.year_draws.shape[0], 1))
+        draws = np.hstack([zero, np.cumsum(self.year_draws, axis=1)])
+        rows = [
+            (ends[t], point[t], *percentile_interval(draws[:, t], level), level)
+            for level in levels
+            for t in range(len(ends))
+        ]
+        frame = pd.DataFrame(rows, columns=["years", "value", "lower_ci", "upper_ci", "confidence"])
+        return frame.assign(statistic="cumulative_savings_gbp", method="Monte Carlo")
 
     def to_json_dict(self) -> dict[str, Any]:
         """The CLI's JSON keys (DESIGN.md) plus by_year and the assumptions."""
@@ -604,7 +629,62 @@ def project_savings(
 
 
 def format_gbp(x: float) -> str:
-    """£ for prose: £1.2m, £120k, £1,644."""
-    if abs(x) >= 1e6:
-        return "£" + f"{x / 1e6:,.2f}".rstrip("0").rstrip(".") + "m"
-    return f"£{x / 1e3:,.0f}k" if abs(x) >= 1e4 else f"£{x:,.0f}"
+    """£ for prose: £1.2m, £120k, £1,644, -£36k (the sign before the £)."""
+    sign, x = ("-" if x <= -0.5 else ""), abs(x)
+    if x >= 1e6:
+        return sign + "£" + f"{x / 1e6:,.2f}".rstrip("0").rstrip(".") + "m"
+    return sign + (f"£{x / 1e3:,.0f}k" if x >= 1e4 else f"£{x:,.0f}")
+
+
+@dataclass(frozen=True)
+class BaselineEvents:
+    """Events a year in a group's latest year of data: the planning baseline.
+
+    ``events_per_year`` is None when the measure has no counts (value-only) or
+    when the total is a small count that disclosure control hides; ``rate`` is
+    the group's value in that year (pooled rate, or mean of site values), in
+    the measure's display unit.
+    """
+
+    events_per_year: float | None
+    rate: float | None
+    period: str
+    sites: int
+    basis: str
+
+
+def baseline_events(
+    panel: pd.DataFrame,
+    multiplier: float = 1.0,
+    group: str = "intervention",
+    rule: DisclosureRule = DEFAULT_RULE,
+) -> BaselineEvents:
+    """Σ numerator a year of ``group``'s sites over the last 12 months of the panel.
+
+    The window is the periods starting within a year of the group's last
+    period end; the sum is divided by the window's length in years (to the
+    nearest month). The pooled rate is Σ numerator ÷ Σ denominator ×
+    ``multiplier``; without counts, the mean of the sites' values. A total in
+    the suppressed range (counts 1–7, :mod:`analysis.disclosure`) is not shown.
+    """
+    rows = panel[panel["group"] == group]
+    if rows.empty:
+        return BaselineEvents(None, None, "", 0, f"no {group} sites report this measure")
+    last = rows["period_end"].max()
+    window = rows[rows["period_start"] > last - pd.DateOffset(years=1)]
+    first = window["period_start"].min()
+    months = max(1, round((last - first).days / 365.25 * 12))
+    years = months / 12
+    labels = window.get("period_label", pd.Series(dtype=str)).dropna().unique()
+    period = labels[0] if len(labels) == 1 else f"{first:%b %Y} to {last:%b %Y}"
+    sites = int(window["site_code"].nunique())
+    if window["numerator"].notna().all() and window["denominator"].notna().all():
+        events = float(window["numerator"].sum())
+        rate = events / float(window["denominator"].sum()) * multiplier
+        if rule.enabled and rule.low <= events <= rule.high:
+            return BaselineEvents(None, None, period, sites, "suppressed: a small count")
+        basis = f"{events:,.0f} events at {sites} {group} site(s) in {period}"
+        return BaselineEvents(events / years, rate, period, sites, basis)
+    rate = float(window["value"].mean())
+    basis = f"no counts: mean of {sites} {group} site value(s) in {period}"
+    return BaselineEvents(None, rate, period, sites, basis)

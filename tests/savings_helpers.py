@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 from scipy.stats import norm
 
 from analysis.costs import CostTable, UnitCost
 from analysis.effect import CountScaleEffect, Effect
 from analysis.savings import EventsAvoided
+from analysis.store import Store
+from tests.helpers import FIXTURES, fixture_store, load
 
 FALLS = "falls_admissions_65plus"
 SEED_CLAIM = (
@@ -39,3 +44,25 @@ def effect_with_rate_ratio(rr: float, ci: tuple[float, float], observed: float) 
     )
     return Effect(FALLS, "did", "Difference in differences", -100, -150, -30, 0.01,
                   "per 100,000", 3, 30, 4, 2, count_scale=count_scale)  # fmt: skip
+
+
+UNIT_COSTS = Path(__file__).resolve().parents[1] / "data" / "unit_costs.csv"
+VALUE_ONLY = "falls_value_only"
+
+
+def savings_store(path: Path) -> Store:
+    """The falls fixture, the bundled unit costs and a value-only copy of the falls rates."""
+    store = fixture_store(path)
+    rows = pd.read_csv(FIXTURES / "falls_nw_slice.csv")
+    value_only = rows.drop(columns=["numerator", "denominator"]).assign(measure=VALUE_ONLY)
+    definition = (
+        "measure,label,kind,multiplier,higher_is_better\n"
+        f"{VALUE_ONLY},Falls (published rates only),rate,100000,false\n"
+    )
+    load(
+        store,
+        ("unit_costs.csv", UNIT_COSTS.read_bytes()),
+        ("value_only_definition.csv", definition.encode()),
+        ("falls_value_only.csv", value_only.to_csv(index=False).encode()),
+    )
+    return store

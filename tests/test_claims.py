@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis.claims import SEED_CLAIM as SEED_CLAIM_ON_PAGE
 from analysis.claims import ClaimParseError, check_claim, parse_claim
 from analysis.costs import load_default_costs
 from analysis.savings import EventsAvoided, SavingsInputError, simulate_savings
@@ -91,3 +92,17 @@ def test_unreadable_claims_raise_our_error(text, names):
 
 def test_claim_parse_error_is_a_savings_input_error():
     assert issubclass(ClaimParseError, SavingsInputError)
+
+
+def test_the_page_example_is_the_seed_claim_and_its_table_has_the_implied_costs():
+    assert SEED_CLAIM_ON_PAGE == SEED_CLAIM
+    frame = check_claim(SEED_CLAIM, fixed_events(730, years=2), load_default_costs()).items_frame()
+    assert frame["implied_cost_per_event"].round().tolist() == [1644, 164, 3767]
+    assert frame["matched_item"].tolist() == [
+        "hospital admission",
+        "ambulance call-out",
+        "residential care",
+    ]
+    assert frame["supported_gbp"].tolist() == pytest.approx([730 * 4088, 730 * 216, 730 * 3393])
+    bare = check_claim(SEED_CLAIM).items_frame()
+    assert bare["supported_gbp"].isna().all() and bare["lower_ci"].isna().all()

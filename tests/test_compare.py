@@ -14,6 +14,7 @@ from analysis.credibility import (
     leave_one_out_check,
     pre_period_check,
     pre_trend_check,
+    treated_sites_check,
     small_denominator_check,
 )
 from analysis.did import estimate_did
@@ -86,6 +87,7 @@ def test_checks_and_their_thresholds():
     assert pre_trend_check(effect(pre_trend_p=0.07)).status == "amber"
     assert pre_trend_check(effect(pre_trend_p=0.01)).status == "red"
     assert pre_trend_check(effect()).status == "grey"
+    assert treated_sites_check(effect()).status == "red"  # 3 intervention sites
     assert leave_one_out_check(effect(), [-6, -4]).status == "green"
     assert leave_one_out_check(effect(), [-9, -4]).status == "amber"
     assert leave_one_out_check(effect(), [-6, 1]).status == "red"

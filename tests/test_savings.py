@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,9 +17,11 @@ from analysis.effect import Effect
 from analysis.savings import (
     EventsAvoided,
     SavingsInputError,
+    baseline_events,
     discount_factors,
     events_avoided_from_effect,
     events_avoided_from_rate,
+    format_gbp,
     present_value,
     project_savings,
     simulate_savings,
@@ -260,3 +263,91 @@ def test_discounting_never_adds_value_and_falls_with_the_rate(flows, rate):
 def test_draw_arrays_are_consistent_with_the_totals():
     est = simulate_savings(fixed_events(10, years=2), load_default_costs(), 2)
     assert np.allclose(est.year_draws.sum(axis=1), est.savings_gbp)
+
+
+# --- what the Savings page reads --------------------------------------------------------------
+
+
+def test_cumulative_frame_bands_nest_and_end_at_the_totals():
+    ev = EventsAvoided(1000, (1000 - Z95 * 200, 1000 + Z95 * 200), 1, "normal", 200.0)
+    est = simulate_savings(ev, one_item(100), 2.5, seed=5)
+    frame = est.cumulative_frame((0.5, 0.95))
+    assert frame["years"].unique().tolist() == [0, 1, 2, 2.5]
+    last = frame[frame["years"] == 2.5].set_index("confidence")
+    assert last["value"].iloc[0] == pytest.approx(est.savings_gbp)
+    assert (last.loc[0.95, "lower_ci"], last.loc[0.95, "upper_ci"]) == pytest.approx(
+        est.savings_gbp_ci
+    )
+    assert last.loc[0.95, "lower_ci"] < last.loc[0.5, "lower_ci"] < last.loc[0.5, "upper_ci"]
+    assert frame[frame["years"] == 0][["value", "lower_ci", "upper_ci"]].eq(0).all().all()
+
+
+def test_saving_per_event_interval_comes_from_the_cost_range():
+    est = simulate_savings(fixed_events(10), one_item(1000, cost_low=500, cost_high=1500), 1)
+    low, high = est.saving_per_event_gbp_ci
+    assert low < est.saving_per_event_gbp == 1000 < high
+    fixed = simulate_savings(fixed_events(10), one_item(1000), 1)
+    assert fixed.saving_per_event_gbp_ci == (1000, 1000)
+
+
+def panel_rows(numerators, denominators, group="intervention", periods=("2022/23", "2023/24")):
+    starts = [pd.Timestamp(f"{p[:4]}-04-01") for p in periods]
+    rows = []
+    for site, (nums, dens) in enumerate(zip(numerators, denominators, strict=True)):
+        for start, label, num, den in zip(starts, periods, nums, dens, strict=True):
+            rows.append(
+                {
+                    "site_code": f"S{site}",
+                    "group": group,
+                    "period_start": start,
+                    "period_end": start + pd.DateOffset(years=1) - pd.Timedelta(days=1),
+                    "period_label": label,
+                    "numerator": num,
+                    "denominator": den,
+                    "value": None if num is None else num / den * 100_000,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_baseline_events_sum_the_latest_year():
+    panel = panel_rows([(100, 120), (50, 60)], [(1000, 1000), (500, 500)])
+    base = baseline_events(panel, 100_000)
+    assert (base.events_per_year, base.period, base.sites) == (180, "2023/24", 2)
+    assert base.rate == pytest.approx(180 / 1500 * 100_000)
+
+
+def test_baseline_events_monthly_window_is_annualised():
+    starts = pd.date_range("2023-01-01", "2024-06-01", freq="MS")
+    panel = pd.DataFrame(
+        {
+            "site_code": "S0",
+            "group": "intervention",
+            "period_start": starts,
+            "period_end": starts + pd.offsets.MonthEnd(0),
+            "numerator": 10.0,
+            "denominator": 100.0,
+            "value": 10.0,
+        }
+    )
+    base = baseline_events(panel)
+    assert base.events_per_year == 120
+    assert base.period == "Jul 2023 to Jun 2024"
+
+
+def test_baseline_events_without_counts_or_when_small_give_none():
+    value_only = panel_rows([(None, None)], [(None, None)]).assign(value=[2000.0, 2100.0])
+    base = baseline_events(value_only)
+    assert base.events_per_year is None and base.rate == 2100 and "no counts" in base.basis
+    small = baseline_events(panel_rows([(3, 5)], [(100, 100)]))
+    assert small.events_per_year is None and "suppressed" in small.basis
+    none = baseline_events(panel_rows([(3, 5)], [(100, 100)], group="comparator"))
+    assert none.events_per_year is None and none.sites == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(1.2e6, "£1.2m"), (120_000, "£120k"), (1643.8, "£1,644"), (-36_000, "-£36k"), (-0.4, "£0")],
+)
+def test_format_gbp(amount, text):
+    assert format_gbp(amount) == text
