@@ -14,8 +14,8 @@ from analysis.credibility import (
     leave_one_out_check,
     pre_period_check,
     pre_trend_check,
-    treated_sites_check,
     small_denominator_check,
+    treated_sites_check,
 )
 from analysis.did import estimate_did
 from analysis.effect import Effect
