@@ -248,3 +248,26 @@ def test_planning_on_a_value_only_measure_asks_for_baseline_events(app, library)
     table = CostTable(tuple(replace(c, measure=VALUE_ONLY) for c in costs.for_measure(FALLS)))
     expected = project_savings(1000, 0.05, 0.15, table, 3.0, measure=VALUE_ONLY)
     assert metric(at, "Costs avoided").value == format_gbp(expected.savings_gbp)
+
+
+def test_uploaded_unit_costs_replace_the_table_and_bad_ones_are_located(app, library):
+    panels, costs = library
+    at = savings_page(app)
+    mine = costs.for_measure(FALLS).to_frame()
+    mine.loc[mine["item"] == "hospital admission", "cost_gbp"] = 2000
+    at.file_uploader(key=f"costs_upload_{FALLS}").set_value(
+        ("my_costs.csv", mine.to_csv(index=False).encode(), "text/csv")
+    )
+    at.run()
+    assert not at.exception
+    expected = simulate_savings(
+        comparison_events(panels), CostTable.from_frame(mine).for_measure(FALLS), 3.0
+    )
+    assert metric(at, "Costs avoided").value == format_gbp(expected.savings_gbp)
+    bad = mine.assign(share=[1, 1, 2])
+    at.file_uploader(key=f"costs_upload_{FALLS}").set_value(
+        ("bad_costs.csv", bad.to_csv(index=False).encode(), "text/csv")
+    )
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("bad_costs.csv:4:share:") for e in at.error)
