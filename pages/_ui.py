@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from analysis.arms import build_panel
 from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
 from analysis.store import Store
+
+# Streamlit (1.67) treats a ``pages/`` folder beside the entry script as a legacy
+# multipage app on the first script run of a fresh server, until ``st.navigation``
+# is called: a first visit straight to a page would run that page without
+# ``app.py`` (no set-up, no navigation). This module is imported by ``app.py`` and
+# every page, once per process, so on that first run switch legacy mode off and
+# rerun, which goes through ``app.py`` and ``st.navigation``.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "

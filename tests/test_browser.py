@@ -84,3 +84,17 @@ def test_compare_page_shows_estimate_and_interval(offline_page, server):
     assert page.get_by_text("95% interval").is_visible()
     nav = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
     assert any("Compare" in n for n in nav)
+
+
+def test_a_deep_link_on_a_fresh_server_runs_through_the_app(tmp_path_factory, page):
+    """The first visit to a new server goes straight to a page: navigation must still be ours."""
+    path = tmp_path_factory.mktemp("fresh") / "app.duckdb"
+    fixture_store(path).close()
+    with streamlit_server(path) as url:
+        page.goto(f"{url}/compare")
+        page.get_by_text("Did it work?").wait_for(timeout=90_000)
+        page.wait_for_timeout(1000)
+        nav = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+        titles = [n.split("\n")[-1] for n in nav]
+        assert titles[:4] == ["Overview", "Data", "Sites", "Compare"], titles
+        assert page.get_by_text("Round counts to the nearest 5").is_visible()
