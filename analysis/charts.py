@@ -75,4 +75,4 @@ def group_trend(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) 
             ],
         )
     )
-    return alt.layer(lines, start_rules(starts)).properties(height=280, title=title)
+    return alt.layer(lines, start_rules(starts)).properties(height=340, title=title)

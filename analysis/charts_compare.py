@@ -42,7 +42,7 @@ def effect_chart(series: pd.DataFrame, title: str, unit: str, starts: pd.Series)
             ],
         )
     )
-    return alt.layer(lines, start_rules(starts)).properties(height=320, title=title)
+    return alt.layer(lines, start_rules(starts)).properties(height=380, title=title)
 
 
 def event_study_chart(table: pd.DataFrame, unit: str) -> alt.LayerChart:
