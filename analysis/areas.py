@@ -356,18 +356,22 @@ class Benchmark:
 def benchmark_options(
     table: pd.DataFrame, all_rows: pd.DataFrame, period_label: str
 ) -> dict[BenchmarkKind, str]:
-    """The benchmarks available for this table: kind → label, England first when it exists."""
+    """The benchmarks available for this table, as kind → label.
+
+    England first when it has a row, then all sites pooled (the default
+    without England), the comparator sites, and parent areas.
+    """
     options: dict[BenchmarkKind, str] = {}
     england = all_rows[
         (all_rows["site_type"] == "country") & (all_rows["period_label"] == period_label)
     ]
     if len(england) and not (table["site_type"] == "country").all():
-        options["england"] = f"England ({england['site_name'].iloc[0] or ENGLAND})"
-    if table["parent_code"].notna().any():
-        options["parent"] = BENCHMARK_NAMES["parent"]
+        options["england"] = BENCHMARK_NAMES["england"]
+    options["pooled"] = BENCHMARK_NAMES["pooled"]
     if (assign_arms(table) == COMPARATOR).any():
         options["comparator"] = BENCHMARK_NAMES["comparator"]
-    options["pooled"] = BENCHMARK_NAMES["pooled"]
+    if table["parent_code"].notna().any():
+        options["parent"] = BENCHMARK_NAMES["parent"]
     return options
 
 
@@ -408,18 +412,19 @@ def benchmark_for(
             numerator=("numerator", "sum"),
             denominator=("denominator", "sum"),
             counted=("_counted", "all"),
+            sites=("site_code", "nunique"),
         )
         pooled = sums["numerator"] / sums["denominator"] * multiplier
         if rule.enabled:
             pooled = pooled.where(~sums["numerator"].between(rule.low, rule.high))
-        pooled = pooled.where(sums["counted"])
+        pooled = pooled.where(sums["counted"] & (sums["sites"] >= 2))
         values = values.fillna(table["parent_code"].map(pooled))
         return Benchmark(
             kind,
             "parent area",
             values.to_numpy(float),
             None,
-            "the parent area's own value, else its sites in this table pooled",
+            "the parent area's own value, else its sites in this table pooled (when 2 or more)",
         )
     if kind == "comparator":
         part = table[assign_arms(table) == COMPARATOR]
@@ -571,9 +576,10 @@ def compare_areas(
         )
     if level.pooled_from is not None:
         notes.append(
-            f"{level.label}: counts of the {type_phrase(level.pooled_from)} in the data "
-            "are summed; any left out of the source (e.g. suppressed there) are missing, so "
-            "a pooled value can differ from a published one."
+            f"{level.label}: counts of the {type_phrase(level.pooled_from)} in the data are "
+            "summed by each one's parent in the sites table (its current PCN); any left out "
+            "of the source (e.g. suppressed there) are missing, so a pooled value can differ "
+            "from a published one."
         )
     no_interval = int((table["method"] == "published value, no interval").sum())
     if no_interval:
@@ -636,7 +642,7 @@ def default_level(levels: list[Level]) -> Level:
 
 def publishable(
     frame: pd.DataFrame,
-    count_columns: tuple[str, ...] = ("numerator", "denominator"),
+    count_columns: tuple[str, ...] = ("numerator", "denominator", "n_pooled"),
     value_columns: tuple[str, ...] = ("value", "lower_ci", "upper_ci", "benchmark"),
     decimals: int = 2,
 ) -> pd.DataFrame:
@@ -645,7 +651,7 @@ def publishable(
     In rows flagged ``suppressed``, the numerator and every value column read
     ``*`` (:data:`analysis.disclosure.SUPPRESSED`); the denominator (people
     eligible, not a small count) stays. Whole counts print without decimals,
-    values with ``decimals``; missing cells are empty.
+    values with ``decimals``; missing cells (numbers or text) are empty.
     """
     out = frame.copy()
     hidden = (
@@ -662,6 +668,9 @@ def publishable(
             return f"{number:.0f}"
         return f"{number:.{decimals if places is None else places}f}"
 
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].astype(object).where(out[column].notna(), "")
     for column in count_columns:
         if column in out:
             out[column] = [text(v, None) for v in out[column]]

@@ -17,7 +17,6 @@ import pandas as pd
 from analysis import palette
 from analysis.charts import start_rules
 from analysis.funnel_view import FunnelView
-from analysis.spc import VARIATION_LABELS
 from analysis.spc_view import SPCView
 
 COMPARISON_DOMAIN = ["better", "similar", "worse", "higher", "lower", "not compared"]
@@ -37,14 +36,21 @@ VERDICT_RANGE = [
     palette.COMPARATOR,
     palette.NOT_COMPARED,
 ]
-SPC_DOMAIN = list(VARIATION_LABELS.values())
-SPC_RANGE = [
-    palette.COUNTERFACTUAL,
-    palette.BETTER,
-    palette.WORSE,
-    palette.INTERVENTION,
-    palette.INTERVENTION,
-]
+SPC_SHORT = {
+    "common_cause": "Common cause",
+    "special_cause_improvement": "Special cause: improvement",
+    "special_cause_concern": "Special cause: concern",
+    "special_cause_neither_high": "Special cause: neither (high)",
+    "special_cause_neither_low": "Special cause: neither (low)",
+}
+SPC_COLOURS = {
+    "common_cause": palette.COUNTERFACTUAL,
+    "special_cause_improvement": palette.INTERVENTION,
+    "special_cause_concern": palette.COMPARATOR,
+    "special_cause_neither_high": palette.START_RULE,
+    "special_cause_neither_low": palette.START_RULE,
+}
+"""Making Data Count's colours: grey common cause, blue improvement, orange concern."""
 INTERVENTION_MARK = "▶ "
 
 
@@ -59,6 +65,16 @@ def _start_layers(starts: pd.Series) -> list[alt.Chart]:
     """The programme start rules, or nothing when no site has a start date."""
     known = pd.to_datetime(pd.Series(starts), errors="coerce").dropna()
     return [start_rules(known)] if len(known) else []
+
+
+def _time_x(dates: pd.Series, field: str = "period_start") -> alt.X:
+    """A period-start axis with a tick at each period (not every month of a yearly series)."""
+    ticks = sorted(pd.to_datetime(pd.Series(dates)).dropna().unique())
+    values = [alt.DateTime(year=t.year, month=t.month, date=t.day) for t in ticks]
+    label = "%b %Y" if len(ticks) <= 12 else "%Y"
+    return alt.X(
+        f"{field}:T", title="Period start", axis=alt.Axis(values=values, format=label, labelAngle=0)
+    )
 
 
 def _axis_title(unit: str, what: str = "value") -> str:
@@ -109,13 +125,10 @@ def ranked_bars(
     data["label"] = (
         marker + data["site_name"].fillna(data["site_code"]) + " (" + data["site_code"] + ")"
     )
+    data = data.sort_values("value", ascending=False)
     x_title = _axis_title(unit)
-    y = alt.Y(
-        "label:N",
-        sort=alt.EncodingSortField("value", order="descending"),
-        title=None,
-        axis=alt.Axis(labelLimit=320),
-    )
+    axis = alt.Axis(labelLimit=320, labelOverlap=False, labelFontSize=11)
+    y = alt.Y("label:N", sort=data["label"].tolist(), title=None, axis=axis)
     tooltip = [
         alt.Tooltip("site_name:N", title="Site"),
         alt.Tooltip("site_code:N", title="Code"),
@@ -163,8 +176,7 @@ def ranked_bars(
                 y=y, x="benchmark:Q", tooltip=tooltip
             )
         )
-    height = max(160, 18 * len(data))
-    return alt.layer(*layers).properties(title=title, height=height)
+    return alt.layer(*layers).properties(title=title, height=alt.Step(20))
 
 
 def funnel_plot(view: FunnelView, *, unit: str, title: str) -> alt.LayerChart:
@@ -271,14 +283,15 @@ def funnel_plot(view: FunnelView, *, unit: str, title: str) -> alt.LayerChart:
 def spc_chart(view: SPCView, *, unit: str, title: str, starts: pd.Series) -> alt.LayerChart:
     """XmR chart: the series, mean (solid) and process limits (dashed) per baseline.
 
-    Points are coloured by Making Data Count variation type; a target line and
-    the programme start are drawn when given.
+    Points are coloured as Making Data Count does (grey common cause, blue
+    improvement, orange concern; near-black special cause without a polarity); a
+    target line and the programme start are drawn when given.
     """
     chart = view.chart.copy()
-    chart["variation"] = chart["point_type"].map(VARIATION_LABELS)
+    chart["variation"] = chart["point_type"].map(SPC_SHORT)
     chart["x"] = pd.to_datetime(chart["x"])
     y_title = _axis_title(unit)
-    x = alt.X("x:T", title="Period start")
+    x = _time_x(chart["x"], "x")
     lines = chart.melt(
         id_vars=["x", "rebase_group"],
         value_vars=["mean", "lower_limit", "upper_limit"],
@@ -298,9 +311,8 @@ def spc_chart(view: SPCView, *, unit: str, title: str, starts: pd.Series) -> alt
             detail=alt.Detail(["line:N", "rebase_group:N"]),
             strokeDash=alt.StrokeDash(
                 "style:N",
-                title="",
                 scale=alt.Scale(domain=["mean", "process limits"], range=[[1, 0], [6, 4]]),
-                legend=alt.Legend(orient="top"),
+                legend=None,
             ),
             tooltip=[
                 alt.Tooltip("line:N", title=""),
@@ -308,19 +320,26 @@ def spc_chart(view: SPCView, *, unit: str, title: str, starts: pd.Series) -> alt
             ],
         )
     )
+    kinds = (
+        ["common_cause", "special_cause_neither_high", "special_cause_neither_low"]
+        if view.improvement is None
+        else ["common_cause", "special_cause_improvement", "special_cause_concern"]
+    )
     data = _records(chart, ["x", "y", "period_label", "variation", "moving_range"])
     series = alt.Chart(data).mark_line(color=palette.COUNTERFACTUAL).encode(x=x, y="y:Q")
     dots = (
         alt.Chart(data)
-        .mark_circle(size=70, opacity=1)
+        .mark_circle(size=80, opacity=1)
         .encode(
             x=x,
             y="y:Q",
             color=alt.Color(
                 "variation:N",
-                title="Variation",
-                scale=alt.Scale(domain=SPC_DOMAIN, range=SPC_RANGE),
-                legend=alt.Legend(orient="bottom", columns=2, labelLimit=420),
+                title="",
+                scale=alt.Scale(
+                    domain=[SPC_SHORT[k] for k in kinds], range=[SPC_COLOURS[k] for k in kinds]
+                ),
+                legend=alt.Legend(orient="top", labelLimit=300),
             ),
             tooltip=[
                 alt.Tooltip("period_label:N", title="Period"),
@@ -339,7 +358,7 @@ def spc_chart(view: SPCView, *, unit: str, title: str, starts: pd.Series) -> alt
             .encode(y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target")])
         )
     layers += _start_layers(starts)
-    return alt.layer(*layers).properties(title=title, height=340)
+    return alt.layer(*layers).properties(title=title, height=380)
 
 
 def quantile_bars(
@@ -392,13 +411,13 @@ def quantile_trend(
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("period_start:T", title="Period start"),
+            x=_time_x(groups["period_start"]),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
             color=alt.Color(
                 "quantile:O",
                 title=f"IMD {group_word} (1 = most deprived)",
                 scale=alt.Scale(scheme="viridis"),
-                legend=alt.Legend(orient="right"),
+                legend=alt.Legend(orient="bottom", direction="horizontal", columns=5),
             ),
             tooltip=[
                 alt.Tooltip("period_label:N", title="Period"),
@@ -407,7 +426,7 @@ def quantile_trend(
             ],
         )
     )
-    return alt.layer(lines, *_start_layers(starts)).properties(title=title, height=300)
+    return alt.layer(lines, *_start_layers(starts)).properties(title=title, height=340)
 
 
 def index_trend(
@@ -433,7 +452,7 @@ def index_trend(
         if statistic == "rii"
         else _axis_title("percentage points" if unit == "%" else unit, names[statistic])
     )
-    x = alt.X("period_start:T", title="Period start")
+    x = _time_x(summary["period_start"])
     color = (
         alt.Color(
             f"{by}:N",
@@ -461,7 +480,7 @@ def index_trend(
         .encode(y="ref:Q")
     )
     return alt.layer(reference, whiskers, line, *_start_layers(starts)).properties(
-        title=title, height=280
+        title=title, height=340
     )
 
 

@@ -31,7 +31,6 @@ from analysis.funnel import (
     HIGH_998,
     LOW_95,
     LOW_998,
-    NOT_SIGNIFICANT,
     funnel_limits,
     funnel_points,
     funnel_significance,
@@ -104,7 +103,7 @@ def funnel_view(
     higher_is_better: bool | None = None,
     adjust_overdispersion: bool = False,
     rule: DisclosureRule = DEFAULT_RULE,
-    label_limit: int = 12,
+    label_limit: int = 8,
 ) -> FunnelView:
     """Funnel plot data for one period's sites from their **unsuppressed** counts.
 
@@ -191,7 +190,8 @@ def funnel_view(
             "" if crude else " (directly standardised rates; fewer than 10 events not assessed)"
         )
     baseline = float(curves["baseline"].iloc[0])
-    usable = ~np.isnan(size) & (size > 0)
+    positive = ~np.isnan(size) & (size > 0)
+    usable = positive & ((x > 0) if statistic == "rate" else True)  # log(0) is undefined
     model = overdispersion(x[usable], size[usable], statistic, trim=0.1)
     z = np.full(len(x), np.nan)
     z[usable] = adjusted_z_scores(
@@ -200,8 +200,13 @@ def funnel_view(
     significance = flags["significance"].astype(str).to_numpy(dtype=object)
     if adjust_overdispersion:
         adjusted = significance_from_z(z)
-        adjusted[pd.isna(adjusted)] = NOT_SIGNIFICANT
-        significance = np.where(significance == DSR_NOT_APPLICABLE, significance, adjusted)
+        keep = pd.isna(adjusted) | (significance == DSR_NOT_APPLICABLE)
+        significance = np.where(keep, significance, adjusted)
+        if (positive & ~usable).any():
+            notes.append(
+                f"{int((positive & ~usable).sum()):,} site(s) with no events are left out of the "
+                "overdispersion estimate (log scale) and keep their unadjusted flag."
+            )
         grid = np.geomspace(max(np.nanmin(size[usable]), 1.0), np.nanmax(size[usable]), 200)
         wide = overdispersed_limits(grid, model, (0.95, 0.998), multiplier)
         limits = _long_limits(wide["size"], wide, "{bound}_{pct}")
@@ -214,7 +219,7 @@ def funnel_view(
             notes.append("No overdispersion was detected (τ² = 0): the limits are not widened.")
         if model.n_sites < 20:
             notes.append("τ² estimated from fewer than 20 sites is unreliable.")
-    smallest = np.nanmin(size[usable]) if usable.any() else 0.0
+    smallest = np.nanmin(size[positive]) if positive.any() else 0.0
     limits = limits[(limits["size"] >= 0.5 * smallest)].reset_index(drop=True)
     hidden = suppress(pd.DataFrame({"numerator": x}), ("numerator",), (), rule)
     hidden_mask = hidden["suppressed"].to_numpy(bool)
@@ -226,10 +231,7 @@ def funnel_view(
     verdict = np.where(hidden_mask, SUPPRESSED, _verdict(direction, higher_is_better))
     value = np.where(hidden_mask, np.nan, value)
     z = np.where(hidden_mask, np.nan, z)
-    label = np.zeros(len(x), dtype=bool)
-    candidates = np.flatnonzero(outside_95)
-    order = np.lexsort((-np.abs(z[candidates]), ~outside_998[candidates]))
-    label[candidates[order[:label_limit]]] = True
+    label = spaced_labels(size, value, z, outside_95, outside_998, label_limit)
     points = pd.DataFrame(
         {
             "site_code": counted["site_code"].to_numpy(),
@@ -275,6 +277,43 @@ def funnel_view(
         overdispersion=model if adjust_overdispersion else None,
         notes=tuple(notes),
     )
+
+
+def spaced_labels(
+    size: np.ndarray,
+    value: np.ndarray,
+    z: np.ndarray,
+    outside_95: np.ndarray,
+    outside_998: np.ndarray,
+    limit: int,
+    min_gap: float = 0.06,
+) -> np.ndarray:
+    """Which outliers to name: 99.8% first, most extreme (|z|) first, not crowding each other.
+
+    A candidate is skipped when it lies within ``min_gap`` of an already named
+    point, distances measured as fractions of the plotted x and y ranges, so
+    that names do not print over one another.
+    """
+    label = np.zeros(len(size), dtype=bool)
+    candidates = np.flatnonzero(outside_95 & np.isfinite(value) & np.isfinite(size))
+    if not len(candidates):
+        return label
+    order = candidates[np.lexsort((-np.abs(z[candidates]), ~outside_998[candidates]))]
+    x_span = np.nanmax(size) - np.nanmin(size) or 1.0
+    y_span = np.nanmax(value) - np.nanmin(value) or 1.0
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == limit:
+            break
+        near = any(
+            abs(size[i] - size[j]) / x_span < min_gap * 4
+            and abs(value[i] - value[j]) / y_span < min_gap
+            for j in chosen
+        )
+        if not near:
+            chosen.append(i)
+    label[chosen] = True
+    return label
 
 
 def _long_limits(

@@ -52,6 +52,7 @@ from analysis.areas import (
     ancestors,
     area_choices,
     is_in,
+    publishable,
     published_is_crude,
     type_name,
     type_phrase,
@@ -564,9 +565,9 @@ class InequalityResult:
 
     ``groups`` is :func:`quantile_table`, ``fifths`` :func:`fifths_table`,
     ``summary`` one row per period joining :func:`slope_indices` and
-    :func:`gap_table` (gap columns prefixed ``gap``); ``unit`` the display unit
-    ('%', 'per 100,000', ''), in which the SII and the gap are expressed
-    (percentage points for '%').
+    :func:`gap_table` (gap columns prefixed ``gap``), in the measure's display
+    unit (percentage points for '%'); ``starts`` the programme start dates of
+    the intervention sites among the rows analysed (none for breakdowns).
     """
 
     site_type: str
@@ -581,6 +582,7 @@ class InequalityResult:
     fifths: pd.DataFrame
     summary: pd.DataFrame
     notes: tuple[str, ...]
+    starts: tuple[pd.Timestamp, ...] = ()
 
     @property
     def group_word(self) -> str:
@@ -693,6 +695,10 @@ def inequality_result(
         )
     if groups["suppressed"].any():
         notes.append("Some group values come from counts of 1–7 and are suppressed (*).")
+    starts: tuple[pd.Timestamp, ...] = ()
+    if {"group", "start_date"} <= set(data.columns):
+        intervention = data.loc[data["group"].eq("intervention"), "start_date"].dropna()
+        starts = tuple(pd.Timestamp(t) for t in sorted(pd.to_datetime(intervention).unique()))
     return InequalityResult(
         site_type=site_type,
         area_code=str(area),
@@ -706,6 +712,7 @@ def inequality_result(
         fifths=fifths,
         summary=summary,
         notes=tuple(notes),
+        starts=starts,
     )
 
 
@@ -915,20 +922,15 @@ def gap_change(
     arm before or after the start) ``problem`` says so and what would help.
     """
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            by_arm = (
-                inequality_by_period(
-                    panel, kind, multiplier=multiplier, seed=seed, reps=DEFAULT_REPS
-                )
-                if kind in ("proportion", "rate")
-                else pd.DataFrame()
+    by_arm = pd.DataFrame()
+    counted = panel.dropna(subset=["numerator", "denominator", "imd_decile"])
+    if kind in ("proportion", "rate") and not counted.empty:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            by_arm = inequality_by_period(
+                counted, kind, multiplier=multiplier, seed=seed, reps=DEFAULT_REPS
             )
-        except PanelError as exc:
-            by_arm = pd.DataFrame()
-            notes.append(str(exc))
-    notes += [str(w.message) for w in caught]
+        notes += _skipped_arm_periods(counted, by_arm)
     if not (panel["group"] == "intervention").any():
         problem = "No intervention site reports this measure: set a grouping on the Sites page."
         return GapChange(None, None, "", problem, by_arm, tuple(notes))
@@ -959,6 +961,52 @@ def gap_change(
         return GapChange(change, table, "", None, by_arm, tuple(notes))
     return GapChange(
         change, table, change_statement(change, unit, higher_is_better), None, by_arm, tuple(notes)
+    )
+
+
+def _skipped_arm_periods(panel: pd.DataFrame, by_arm: pd.DataFrame) -> list[str]:
+    """Plain notes on the arm-periods with no SII (a quintile without sites or events)."""
+    labels = panel.drop_duplicates("period_start").set_index("period_start")["period_label"]
+    notes = []
+    for group, part in panel.groupby("group", sort=True):
+        done = set(by_arm.loc[by_arm["group"] == group, "period_start"]) if len(by_arm) else set()
+        missing = [labels[p] for p in sorted(part["period_start"].unique()) if p not in done]
+        if missing:
+            notes.append(
+                f"No SII for {group} areas in {', '.join(missing)}: a deprivation quintile has "
+                "no sites (or no events) in that group then."
+            )
+    return notes
+
+
+def summary_table(result: InequalityResult) -> pd.DataFrame:
+    """The per-period indices for screens and downloads: rounded, missing cells empty."""
+    columns = [
+        "period_label",
+        "n_sites",
+        "n_groups",
+        "sii",
+        "sii_lower_ci",
+        "sii_upper_ci",
+        "rii",
+        "rii_lower_ci",
+        "rii_upper_ci",
+        "gap",
+        "gap_lower_ci",
+        "gap_upper_ci",
+        "most_deprived",
+        "least_deprived",
+        "method",
+        "gap_method",
+        "note",
+        "gap_note",
+    ]
+    values = tuple(c for c in columns[3:14])
+    return publishable(
+        result.summary.reindex(columns=columns),
+        count_columns=("n_sites", "n_groups"),
+        value_columns=values,
+        decimals=3,
     )
 
 

@@ -1,0 +1,91 @@
+"""Cached inputs and results for the Compare areas, Funnel, SPC and Inequalities pages.
+
+Caching stays at this UI edge (as :mod:`pages._ui`): every entry is keyed by
+the store version, so a load or roll-back shows at once. ``site_rows`` are the
+store's **unsuppressed** rows: pages only pass them to :mod:`analysis`
+functions that apply small-number suppression to everything they return.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis import charts
+from analysis.disclosure import DisclosureRule
+from analysis.inequality_view import GapChange, InequalityResult, gap_change, inequality_result
+from pages._ui import get_store, panel
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def site_rows(measure: str, version: tuple[int, int]) -> pd.DataFrame:
+    """A measure's unsuppressed rows at every site type (for analysis functions only)."""
+    return get_store().panel_rows(measure)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def sites(version: tuple[int, int]) -> pd.DataFrame:
+    """The current sites table."""
+    return get_store().sites()
+
+
+def polarity(definition: dict) -> bool | None:
+    """A definition's ``higher_is_better`` as True, False or None."""
+    value = definition.get("higher_is_better")
+    return None if value is None or pd.isna(value) else bool(value)
+
+
+def unit(definition: dict) -> str:
+    """The display unit of a measure ('%', 'per 100,000' or '')."""
+    return charts.unit_label(definition.get("kind"), definition.get("multiplier"))
+
+
+def multiplier(definition: dict) -> float:
+    """The display multiplier of a measure (1 when not set)."""
+    value = definition.get("multiplier")
+    return 1.0 if value is None or pd.isna(value) else float(value)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the slope index…")
+def inequality(
+    measure: str,
+    version: tuple[int, int],
+    kind: str,
+    scale: float,
+    site_type: str | None,
+    area: str | None,
+    quantiles: int | None,
+    round_to: int | None,
+) -> InequalityResult:
+    """:func:`analysis.inequality_view.inequality_result` for the page's choices (cached)."""
+    return inequality_result(
+        site_rows(measure, version),
+        sites(version),
+        kind=kind,
+        multiplier=scale,
+        site_type=site_type,
+        area=area,
+        quantiles=quantiles,
+        rule=DisclosureRule(round_to=round_to),
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Estimating the change in the gap…")
+def gap_narrowed(
+    measure: str,
+    version: tuple[int, int],
+    kind: str,
+    scale: float,
+    unit_text: str,
+    higher_is_better: bool | None,
+    round_to: int | None,
+) -> GapChange:
+    """:func:`analysis.inequality_view.gap_change` on the measure's panel (cached)."""
+    return gap_change(
+        panel(measure, version),
+        kind=kind,
+        multiplier=scale,
+        unit=unit_text,
+        higher_is_better=higher_is_better,
+        rule=DisclosureRule(round_to=round_to),
+    )

@@ -1,0 +1,103 @@
+"""Funnel plot: each site's value against its size, with 95% and 99.8% control limits."""
+
+import streamlit as st
+
+from analysis import charts_inequality as charts
+from analysis.areas import default_level, level_rows, periods, publishable, site_levels
+from analysis.charts import polarity_text
+from analysis.errors import HiodError
+from analysis.funnel_view import funnel_view
+from pages import _ui, _views
+
+st.title("Funnel plot")
+st.caption(
+    "Sites far from the overall value for their size lie outside the funnel. Smaller sites "
+    "vary more by chance, so their limits are wider."
+)
+measure = _ui.measure_picker()
+if measure is None:
+    st.stop()
+version = _ui.store_version()
+definition = _ui.definition(measure)
+kind, scale, unit = definition.get("kind"), _views.multiplier(definition), _views.unit(definition)
+higher_is_better = _views.polarity(definition)
+rows = _views.site_rows(measure, version)
+sites = _views.sites(version)
+counted = rows[rows["numerator"].notna() & rows["denominator"].notna()]
+if counted.empty:
+    st.warning(
+        "A funnel plot needs counts (numerator and denominator) per site: this measure has "
+        "published values only. Try Compare areas, which uses published intervals."
+    )
+    st.stop()
+
+levels = {level.label: level for level in site_levels(counted, sites)}
+first = default_level(list(levels.values())).label
+top = st.columns([3, 2, 2])
+level = levels[
+    top[0].selectbox(
+        "Site type", list(levels), index=list(levels).index(first), key=f"funnel_level_{measure}"
+    )
+]
+at_level = level_rows(counted, sites, level, scale)
+labels = periods(at_level)
+period = top[1].selectbox(
+    "Period", labels, index=len(labels) - 1, key=f"funnel_period_{measure}_{level.label}"
+)
+adjust = top[2].toggle(
+    "Allow for overdispersion",
+    key="funnel_overdispersion",
+    help="Spiegelhalter (2005): widen the limits by the spread between sites beyond chance, "
+    "so that only sites unusual even allowing for it are flagged.",
+)
+
+try:
+    view = funnel_view(
+        at_level[at_level["period_label"] == period],
+        measure_kind=kind,
+        multiplier=scale,
+        higher_is_better=higher_is_better,
+        adjust_overdispersion=adjust,
+        rule=_ui.disclosure_rule(),
+    )
+except HiodError as exc:
+    _ui.show_error(exc)
+    st.stop()
+
+points = view.points
+cols = st.columns(4)
+cols[0].metric("Sites", f"{len(points):,}")
+cols[1].metric("Outside 95% limits", f"{int(points['outside_95'].sum()):,}")
+cols[2].metric("Outside 99.8% limits", f"{int(points['outside_99_8'].sum()):,}")
+cols[3].metric(f"Overall ({unit or 'value'})", f"{view.baseline:,.1f}")
+st.caption(f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {view.method}")
+title = f"{definition.get('label') or measure}, {period}"
+st.altair_chart(charts.funnel_plot(view, unit=unit, title=title), width="stretch")
+st.caption(
+    "Dashed lines: 95% limits; solid: 99.8%; the horizontal line is the overall value. "
+    "Diamonds are intervention sites; the furthest outliers are named."
+)
+for line in view.notes:
+    st.info(line)
+
+st.subheader("Outliers")
+columns = [
+    "site_code",
+    "site_name",
+    "group",
+    "numerator",
+    "denominator",
+    "value",
+    "significance",
+    "verdict",
+    "suppressed",
+]
+outliers = publishable(view.outliers[columns])
+st.dataframe(outliers, hide_index=True, width="stretch")
+safe = period.replace("/", "-")
+_ui.download_csv(outliers, f"funnel_outliers_{measure}_{safe}.csv", "Download outliers")
+_ui.download_csv(
+    publishable(view.points[[*columns, "z"]], value_columns=("value", "z")),
+    f"funnel_all_sites_{measure}_{safe}.csv",
+    "Download every site",
+)
