@@ -417,7 +417,9 @@ def quantile_trend(
                 "quantile:O",
                 title=f"IMD {group_word} (1 = most deprived)",
                 scale=alt.Scale(scheme="viridis"),
-                legend=alt.Legend(orient="bottom", direction="horizontal", columns=5),
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", columns=5, titleLimit=320
+                ),
             ),
             tooltip=[
                 alt.Tooltip("period_label:N", title="Period"),
@@ -447,10 +449,11 @@ def index_trend(
     columns = ["period_start", "period_label", statistic, lo, hi] + ([by] if by else [])
     data = _records(summary.dropna(subset=[statistic]), columns)
     names = {"sii": "SII", "rii": "RII", "gap": "Gap (most − least deprived fifth)"}
+    short = {"sii": "SII", "rii": "RII", "gap": "Gap"}[statistic]
     y_title = (
-        names[statistic]
+        short
         if statistic == "rii"
-        else _axis_title("percentage points" if unit == "%" else unit, names[statistic])
+        else _axis_title("percentage points" if unit == "%" else unit, short)
     )
     x = _time_x(summary["period_start"])
     color = (

@@ -159,7 +159,9 @@ if len(periods) > 1:
             result.summary,
             statistic=statistic,
             unit=unit,
-            title=f"{statistic.upper()} over time",
+            title="SII over time"
+            if statistic == "sii"
+            else "Gap over time (most − least deprived fifth)",
             starts=starts,
         ),
         width="stretch",
@@ -215,7 +217,7 @@ if len(change.by_arm):
             statistic="sii",
             unit=unit,
             title="SII by group of areas over time",
-            starts=starts,
+            starts=_ui.panel(measure, version)["start_date"],
             by="group",
         ),
         width="stretch",
