@@ -31,7 +31,9 @@ def polarity_text(higher_is_better: object) -> str:
 
 def start_rules(starts: pd.Series) -> alt.Chart:
     """Dashed rules at each distinct programme start date."""
-    frame = pd.DataFrame({"start": sorted(pd.to_datetime(starts.dropna()).unique())})
+    frame = pd.DataFrame(
+        {"start": pd.to_datetime(sorted(pd.to_datetime(starts.dropna()).unique()))}
+    )
     frame["label"] = "start " + frame["start"].dt.strftime("%b %Y")
     frame["offset"] = 12 + 14 * (frame.index % 2)  # alternate so labels never overlap
     rule = (

@@ -149,3 +149,13 @@ def test_compare_page_shows_the_estimate_with_its_interval(app, tmp_path):
     assert metrics["95% interval"] == f"{expected.ci_low:,.1f} to {expected.ci_high:,.1f}"
     assert any("Credibility scorecard" in h.value for h in at.subheader)
     assert any("includes no effect" in i.value or "more than" in i.value for i in at.info)
+
+
+def test_start_rules_draw_nothing_when_no_site_has_started():
+    from analysis.charts import start_rules
+
+    empty = start_rules(pd.Series([pd.NaT], dtype="datetime64[ns]")).to_dict()
+    one = start_rules(pd.Series([pd.Timestamp("2021-04-01")])).to_dict()
+    assert all(not rows for rows in empty["datasets"].values())
+    labels = [v["label"] for d in one["datasets"].values() for v in d]
+    assert labels == ["start Apr 2021"]
