@@ -74,3 +74,22 @@ def streamlit_server(db_path: Path, timeout: float = 120) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def block_outside(page, server_url: str) -> list[str]:
+    """Abort every request of ``page`` not to ``server_url``; return the blocked URLs.
+
+    Tests assert the list is empty at the end: the pages work with no network.
+    """
+    blocked: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(server_url):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    return blocked

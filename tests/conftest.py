@@ -24,3 +24,11 @@ def shared_dir() -> Path:
 def reference_dir(shared_dir: Path) -> Path:
     """Known-answer tables from published sources (``shared/data/reference``)."""
     return shared_dir / "data" / "reference"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright launches Debian's Chromium (never a downloaded browser build)."""
+    from tests.browser_server import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

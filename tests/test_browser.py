@@ -10,16 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.browser_server import block_outside, streamlit_server
 from tests.helpers import fixture_store
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -32,17 +27,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def offline_page(page, server):
-    outside = []
-
-    def only_local(route):
-        if route.request.url.startswith(server):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    page.set_viewport_size({"width": 1400, "height": 1600})
+    outside = block_outside(page, server)
     yield page
     assert outside == [], outside
 

@@ -15,17 +15,12 @@ import pytest
 
 from analysis.defaults import load_defaults
 from analysis.store import Store
-from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.browser_server import block_outside, streamlit_server
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
 WAIT = 90_000
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -40,17 +35,7 @@ def defaults_server(tmp_path_factory):
 
 @pytest.fixture
 def offline_page(page, defaults_server):
-    outside = []
-
-    def only_local(route):
-        if route.request.url.startswith(defaults_server):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    page.set_viewport_size({"width": 1400, "height": 1600})
+    outside = block_outside(page, defaults_server)
     yield page
     assert outside == [], outside
 

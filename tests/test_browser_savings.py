@@ -12,17 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.browser_server import block_outside, streamlit_server
 from tests.savings_helpers import savings_store
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHARTS = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +30,7 @@ def savings_server(tmp_path_factory):
 
 @pytest.fixture
 def offline_page(page, savings_server):
-    outside = []
-
-    def only_local(route):
-        if route.request.url.startswith(savings_server):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
+    outside = block_outside(page, savings_server)
     page.set_viewport_size({"width": 1400, "height": 5200})  # the whole page, no inner scroll
     yield page
     assert outside == [], outside
