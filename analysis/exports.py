@@ -1,0 +1,84 @@
+"""Charts and tables as files a person can keep: PNG, SVG and CSV, each with a footer line.
+
+Charts are rendered offline by ``vl-convert`` (the Vega-Lite compiler and Vega renderer
+bundled in a Python wheel: no browser, no network). Every export carries one footer line
+naming the source, the date it was produced and the disclosure rule, so a chart pasted
+into a board paper still says where it came from. Exports are made from the same
+DataFrames the pages show, which the store has already passed through small-number
+suppression (:mod:`analysis.disclosure`), so an export can never show more than the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from analysis.provenance import tool_version
+
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0 "
+    "(OHID Fingertips; NHS England; MHCLG; ONS). Boundaries contain OS data © Crown copyright "
+    "and database right."
+)
+SUPPRESSION_NOTE = "Counts of 1-7 suppressed (*)"
+
+
+@dataclass(frozen=True)
+class Footer:
+    """The line at the foot of every export: source, date produced, disclosure rule."""
+
+    source: str = "Health inequalities outcomes dashboard"
+    produced: dt.date | None = None
+    rounded_to: int | None = None
+
+    def text(self) -> str:
+        """``Source: … · produced 2026-11-23 by hiod 0.1.0 · counts of 1-7 suppressed (*)``."""
+        produced = (self.produced or dt.date.today()).isoformat()
+        rule = SUPPRESSION_NOTE
+        if self.rounded_to:
+            rule += f"; other counts rounded to the nearest {self.rounded_to}"
+        return f"Source: {self.source} · produced {produced} by hiod {tool_version()} · {rule}"
+
+
+def with_footer(chart: alt.TopLevelMixin, footer: Footer) -> alt.TopLevelMixin:
+    """The chart with the footer line drawn under it (a bottom-anchored title).
+
+    Layered, concatenated and faceted charts are wrapped in a one-panel ``vconcat`` so
+    the footer sits under the whole figure, not under one panel.
+    """
+    wrapped = alt.vconcat(chart) if not isinstance(chart, alt.VConcatChart) else chart
+    return wrapped.properties(
+        title=alt.TitleParams(
+            footer.text(),
+            orient="bottom",
+            anchor="start",
+            fontSize=9,
+            fontWeight="normal",
+            color="#505a5f",
+        )
+    )
+
+
+def chart_svg(chart: alt.TopLevelMixin, footer: Footer | None = None) -> str:
+    """The chart as a standalone SVG document (text), with the footer line if given."""
+    spec = with_footer(chart, footer) if footer else chart
+    return vlc.vegalite_to_svg(spec.to_json(validate=False))
+
+
+def chart_png(chart: alt.TopLevelMixin, footer: Footer | None = None, scale: float = 2) -> bytes:
+    """The chart as a PNG image (``scale`` times its size in pixels), footer line if given."""
+    spec = with_footer(chart, footer) if footer else chart
+    return vlc.vegalite_to_png(spec.to_json(validate=False), scale=scale)
+
+
+def table_csv(frame: pd.DataFrame, footer: Footer) -> str:
+    """The table as CSV with the footer as a final ``#`` comment line.
+
+    ``pandas.read_csv(…, comment="#")`` and spreadsheet programs read the rows and
+    leave the footer as a trailing note.
+    """
+    return frame.to_csv(index=False) + f"# {footer.text()}. {ATTRIBUTION}\n"
