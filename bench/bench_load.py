@@ -2,7 +2,7 @@
 
 Prints rows/s of each on the same generated CSV (bench/generate.py), their
 ratio (the figure that matters: the cost of validation and versioning), and
-peak memory of the load. Run: ``python bench/bench_load.py [--practices N]``.
+peak memory of the load. Run: ``python -m bench.bench_load [--practices N]``.
 """
 
 from __future__ import annotations
