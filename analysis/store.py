@@ -13,6 +13,7 @@ active load wins, and :meth:`Store.rollback` brings the earlier one back.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -28,6 +29,7 @@ import pandas as pd
 from analysis import store_sql as sql
 from analysis.disclosure import DEFAULT_RULE, DisclosureRule, suppress
 from analysis.errors import HiodError, StoreBusy, UnknownName
+from analysis.geo import BoundaryLayer
 from analysis.ingest import Catalogue, PreparedFile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -196,6 +198,50 @@ class Store:
             )
         return LoadOutcome(item.file_name, item.kind, load_id, len(item.rows), "loaded", item.notes)
 
+    def save_boundaries(
+        self, layer: BoundaryLayer, file_name: str, sha256: str, notes: Sequence[str] = ()
+    ) -> LoadOutcome:
+        """Store a user's boundary layer as a load of kind ``boundaries``, in one transaction.
+
+        The latest active load of a layer name is the layer shown; :meth:`rollback`
+        removes it. The same file prepared the same way as the layer's current version
+        changes nothing (status ``unchanged``).
+        """
+        geojson = json.dumps(layer.features, separators=(",", ":"), ensure_ascii=False)
+        features = len(layer.features["features"])
+        key = {"sha": sha256, "name": layer.name, "year": layer.year, "geojson": geojson}
+        with self._write_lock, self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                same = cur.execute(sql.BOUNDARY_ALREADY_LOADED, key).fetchone()[0]
+                if same is not None:
+                    cur.execute("ROLLBACK")
+                    note = f"already loaded as load #{same}: nothing changed"
+                    return LoadOutcome(file_name, "boundaries", int(same), 0, "unchanged", (note,))
+                load_id = int(cur.execute("SELECT nextval('load_ids')").fetchone()[0])
+                cur.execute(
+                    "INSERT INTO loads VALUES "
+                    "($id, $name, $sha, 'boundaries', $rows, $at, 'active', $notes, NULL)",
+                    {
+                        "id": load_id,
+                        "name": file_name,
+                        "sha": sha256,
+                        "rows": features,
+                        "at": datetime.now(),
+                        "notes": "\n".join(notes),
+                    },
+                )
+                cur.execute(
+                    "INSERT INTO boundaries VALUES "
+                    "($id, $name, $year, $file, $sha, $features, $geojson)",
+                    {"id": load_id, "file": file_name, "features": features, **key},
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return LoadOutcome(file_name, "boundaries", load_id, features, "loaded", tuple(notes))
+
     def rollback(self, load_id: int) -> None:
         """Undo a load: its rows stop counting and earlier versions come back."""
         with self._write_lock, self._cursor() as cur:
@@ -287,6 +333,23 @@ class Store:
         """Unsuppressed rows of one measure, for estimators (they publish only aggregates)."""
         self.check_measure(measure)
         return self.query(sql.MEASURE_ROWS, {"measure": measure})
+
+    def boundary_layers(self) -> list[BoundaryLayer]:
+        """The boundary layers users loaded (latest active load per layer name).
+
+        The bundled layers are :func:`analysis.geo.bundled_layers`, not stored here.
+        """
+        rows = self.query(sql.BOUNDARY_LAYERS)
+        return [
+            BoundaryLayer(
+                r.name, None if pd.isna(r.year) else int(r.year), r.file_name, json.loads(r.geojson)
+            )
+            for r in rows.itertuples(index=False)
+        ]
+
+    def boundary_overview(self) -> pd.DataFrame:
+        """One row per user boundary layer: name, year, file_name, features, load_id, loaded_at."""
+        return self.query(sql.BOUNDARY_OVERVIEW)
 
     def save_grouping(
         self, grouping: pd.DataFrame, label: str = "grouping saved in the app"

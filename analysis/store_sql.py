@@ -33,8 +33,14 @@ CREATE TABLE IF NOT EXISTS measures_history (
     period_label VARCHAR NOT NULL, numerator DOUBLE, denominator DOUBLE, value DOUBLE,
     lower_ci DOUBLE, upper_ci DOUBLE);
 CREATE TABLE IF NOT EXISTS measures_current AS SELECT * FROM measures_history LIMIT 0;
+CREATE TABLE IF NOT EXISTS boundaries (
+    load_id INTEGER NOT NULL, name VARCHAR NOT NULL, year INTEGER, file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL, features INTEGER NOT NULL, geojson VARCHAR NOT NULL);
 
 CREATE OR REPLACE VIEW active_loads AS SELECT load_id FROM loads WHERE status = 'active';
+CREATE OR REPLACE VIEW boundaries_current AS
+    SELECT * FROM boundaries WHERE load_id IN (FROM active_loads)
+    QUALIFY row_number() OVER (PARTITION BY name ORDER BY load_id DESC) = 1;
 CREATE OR REPLACE VIEW definitions_current AS
     SELECT * EXCLUDE (load_id) FROM definitions_history WHERE load_id IN (FROM active_loads)
     QUALIFY row_number() OVER (PARTITION BY measure ORDER BY load_id DESC) = 1;
@@ -124,3 +130,20 @@ SELECT m.measure, any_value(d.label) AS label, any_value(d.kind) AS kind,
 FROM measures_current m LEFT JOIN definitions_current d USING (measure)
 GROUP BY m.measure ORDER BY m.measure
 """
+
+# A user's boundary layers (one row per layer and load; the latest active load of a
+# layer name wins). The same file, prepared the same way, as the layer's current
+# version is not stored again.
+BOUNDARY_ALREADY_LOADED = """
+SELECT max(load_id) FROM boundaries_current
+WHERE sha256 = $sha AND name = $name
+  AND year IS NOT DISTINCT FROM $year AND geojson = $geojson
+"""
+
+BOUNDARY_OVERVIEW = """
+SELECT b.name, b.year, b.file_name, b.features, b.load_id, l.loaded_at
+FROM boundaries_current b JOIN loads l USING (load_id)
+ORDER BY b.name
+"""
+
+BOUNDARY_LAYERS = "SELECT name, year, file_name, geojson FROM boundaries_current ORDER BY name"

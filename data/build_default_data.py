@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# ``build`` (beside this script) and ``analysis`` (the repository: shared geometry code).
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from build.common import (  # noqa: E402
     BuildError,

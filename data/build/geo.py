@@ -1,10 +1,12 @@
 """Boundaries simplified for the browser: GeoJSON, EPSG:4326, clockwise exteriors.
 
-Each layer is read, kept to England (codes starting ``E``), repaired
-(``make_valid`` by ring structure, keeping only polygons), snapped to a 0.0001° grid (about 10 m)
-and simplified as a *coverage* (``shapely.coverage_simplify``: shared borders
-are simplified once, so neighbours keep meeting without gaps or overlaps where
-the input was a clean coverage). Exteriors are then made clockwise, which
+Each layer is read, kept to England (codes starting ``E``) and prepared by
+:func:`analysis.geo_prepare.prepare` (the same code prepares a user's own
+boundaries): repaired (``make_valid`` by ring structure, keeping only
+polygons), snapped to a 0.0001° grid (about 10 m) and simplified as a
+*coverage* (``shapely.coverage_simplify``: shared borders are simplified
+once, so neighbours keep meeting without gaps or overlaps where the input was
+a clean coverage). Exteriors are then made clockwise, which
 Altair's ``mark_geoshape`` (d3-geo) needs to fill the inside of a shape.
 Properties are ``code``, ``name`` and ``year`` (the boundary vintage).
 """
@@ -16,13 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import shapely
 
+from analysis.geo_prepare import feature_collection, prepare
 from build.common import Report
 from build.reference import read_topojson_districts
-
-GRID = 1e-4  # degrees; coordinates are written with 4 decimals
 
 
 @dataclass(frozen=True)
@@ -62,33 +62,6 @@ LAYERS = (
 )
 
 
-def repair(geoms: np.ndarray) -> np.ndarray:
-    """Valid polygons: ``make_valid`` by ring structure, dropping collapsed parts."""
-    valid = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
-    return np.array([_polygonal(g) for g in valid], dtype=object)
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    """Only the polygons of a geometry (a repair may leave lines or points beside them)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts)
-
-
-def _rounded(coords: object) -> object:
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], float):
-        return [round(c, 4) for c in coords]
-    return [_rounded(c) for c in coords]
-
-
-def simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Repair, snap to the grid, simplify as a coverage and orient exteriors clockwise."""
-    snapped = shapely.set_precision(repair(geoms), GRID)
-    simple = shapely.coverage_simplify(snapped, tolerance) if tolerance else snapped
-    return shapely.orient_polygons(repair(simple), exterior_cw=True)
-
-
 def build_layer(path: Path, layer: Layer) -> tuple[dict, int]:
     """The layer as a GeoJSON FeatureCollection (dict), sorted by code.
 
@@ -100,22 +73,10 @@ def build_layer(path: Path, layer: Layer) -> tuple[dict, int]:
     else:
         frame = gpd.read_file(path).to_crs("EPSG:4326")
     frame = frame[frame[layer.code].str.startswith("E")].sort_values(layer.code)
-    geoms = simplify(frame.geometry.to_numpy(), layer.tolerance)
-    features = []
-    for code, name, geom in zip(frame[layer.code], frame[layer.name], geoms, strict=True):
-        mapped = shapely.geometry.mapping(geom)
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"code": str(code), "name": str(name), "year": layer.year},
-                "geometry": {
-                    "type": mapped["type"],
-                    "coordinates": _rounded(mapped["coordinates"]),
-                },
-            }
-        )
+    geoms = prepare(frame.geometry.to_numpy(), layer.tolerance)
+    collection = feature_collection(frame[layer.code], frame[layer.name], geoms, layer.year)
     mismatched = sum(not e.is_empty for e in shapely.coverage_invalid_edges(geoms))
-    return {"type": "FeatureCollection", "features": features}, mismatched
+    return collection, mismatched
 
 
 def write_geo(data: Path, out: Path, report: Report, root: Path) -> None:
