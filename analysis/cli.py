@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import cli_compare, cli_inequality
+from analysis import cli_compare, cli_inequality, cli_report
 from analysis.errors import HiodError, LoadRejected, StoreBusy
 from analysis.store import Store, default_db_path
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_savings_parser(commands)
     cli_compare.add_parser(commands, f"database (default {default_db_path()})")
     cli_inequality.add_parser(commands, f"database (default {default_db_path()})")
+    cli_report.add_parser(commands, f"database (default {default_db_path()})")
     return parser
 
 
@@ -170,6 +171,7 @@ def cmd_savings(args: argparse.Namespace) -> int:
 
 COMMANDS = {"load": cmd_load, "compare": cli_compare.cmd_compare, "savings": cmd_savings}
 COMMANDS["inequality"] = cli_inequality.cmd_inequality
+COMMANDS["report"] = cli_report.cmd_report
 
 
 def main(argv: Sequence[str] | None = None) -> int:

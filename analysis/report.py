@@ -1,0 +1,269 @@
+"""The impact report: one self-contained HTML file for a funder or a board.
+
+:func:`build_report` computes every figure with the functions the pages and the
+command line use, so the report shows the same numbers for the same inputs:
+
+- the effect: :func:`analysis.cli_compare.comparison_for` (→
+  :func:`analysis.compare.run_comparison`, as the Compare page and ``compare``);
+- the savings: :func:`analysis.savings.events_avoided_from_effect`,
+  :func:`analysis.savings.simulate_savings` and :func:`analysis.roi.return_on_investment`
+  with the defaults of the Savings page and ``savings`` (3-year horizon, 3.5% a year,
+  10,000 draws, the same seed);
+- the inequality picture: :func:`analysis.inequality_view.inequality_result` and
+  :func:`analysis.inequality_view.gap_change` (the Inequalities page's defaults).
+
+Each part is computed on its own: a part the data cannot support (no comparator sites,
+no unit costs, no deprivation data…) is reported as not available, with the reason,
+rather than left out. Only the errors a user's data or choices can cause
+(:class:`~analysis.errors.HiodError`, :class:`~analysis.panel.PanelError`) are turned
+into that statement; anything else is a bug and is raised. The HTML is written by
+:mod:`analysis.report_sections`; the file names the tool version and the data (each
+load's file name and SHA-256) so that it can be reproduced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import pandas as pd
+
+from analysis.arms import build_panel, default_arms
+from analysis.charts import unit_label
+from analysis.cli_compare import comparison_for
+from analysis.compare import Comparison
+from analysis.costs import CostTable
+from analysis.errors import HiodError
+from analysis.inequality_view import GapChange, InequalityResult, gap_change, inequality_result
+from analysis.panel import PanelError
+from analysis.provenance import tool_version
+from analysis.roi import ReturnOnInvestment, return_on_investment
+from analysis.savings import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    GREEN_BOOK_RATE,
+    SavingsEstimate,
+    events_avoided_from_effect,
+    simulate_savings,
+)
+from analysis.store import Store
+
+Section = Literal["programme", "data", "effects", "savings", "inequality", "methods", "caveats"]
+SECTIONS: dict[str, str] = {
+    "programme": "The programme and its areas",
+    "data": "Data coverage and provenance",
+    "effects": "Did it work? The headline effects",
+    "savings": "What did it save?",
+    "inequality": "Inequalities: did the gap narrow?",
+    "methods": "Methods and references",
+    "caveats": "Caveats in plain English",
+}
+USER_ERRORS = (HiodError, PanelError)
+
+
+class ReportOptionsError(HiodError):
+    """A report option that cannot be used (an unknown section, a negative cost…)."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the report covers.
+
+    ``measures``: measure ids (empty: :func:`default_measures`); ``sections``: keys of
+    :data:`SECTIONS`, printed in that order; ``programme_cost``: £ paid up front (ROI
+    when given); ``horizon_years``, ``discount_rate``, ``draws`` and ``seed`` are the
+    savings simulation's settings (the Savings page's and CLI's defaults).
+    """
+
+    measures: tuple[str, ...] = ()
+    sections: tuple[str, ...] = tuple(SECTIONS)
+    programme_cost: float | None = None
+    title: str = "Programme impact report"
+    horizon_years: float = 3.0
+    discount_rate: float = GREEN_BOOK_RATE
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.sections if s not in SECTIONS]
+        if unknown:
+            raise ReportOptionsError(
+                f"unknown section(s) {', '.join(unknown)}: choose from {', '.join(SECTIONS)}"
+            )
+        if not self.sections:
+            raise ReportOptionsError("choose at least one section")
+        if self.programme_cost is not None and not self.programme_cost >= 0:
+            raise ReportOptionsError("the programme cost must be £0 or more")
+
+
+@dataclass(frozen=True)
+class MeasureFindings:
+    """Everything the report says about one measure; a ``*_problem`` says why a part is missing."""
+
+    measure: str
+    label: str
+    kind: str
+    unit: str
+    higher_is_better: bool | None
+    intervention_sites: tuple[str, ...]
+    comparator_sites: tuple[str, ...]
+    start_dates: pd.Series = field(repr=False)
+    comparison: Comparison | None = None
+    comparison_problem: str | None = None
+    savings: SavingsEstimate | None = None
+    roi: ReturnOnInvestment | None = None
+    savings_problem: str | None = None
+    inequality: InequalityResult | None = None
+    inequality_problem: str | None = None
+    gap: GapChange | None = None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The store's provenance and each measure's findings, ready to write out."""
+
+    options: ReportOptions
+    produced: dt.datetime
+    tool_version: str
+    db_path: str
+    loads: pd.DataFrame
+    sites: pd.DataFrame
+    overview: pd.DataFrame
+    findings: tuple[MeasureFindings, ...]
+
+
+def default_measures(store: Store) -> tuple[str, ...]:
+    """Measures with both intervention and comparator sites under the saved grouping."""
+    chosen = []
+    for measure in store.measure_names():
+        intervention, comparators = default_arms(store.panel_rows(measure))
+        if intervention and comparators:
+            chosen.append(measure)
+    return tuple(chosen)
+
+
+def _polarity(value: object) -> bool | None:
+    return None if value is None or pd.isna(value) else bool(value)
+
+
+def _multiplier(value: object) -> float:
+    return 1.0 if value is None or pd.isna(value) else float(value or 1)
+
+
+def _savings(
+    findings: MeasureFindings, info: pd.Series, costs: CostTable, options: ReportOptions
+) -> tuple[SavingsEstimate | None, ReturnOnInvestment | None, str | None]:
+    """The ``savings`` command's figures for this measure, or why there are none."""
+    comparison = findings.comparison
+    if comparison is None:
+        return None, None, f"there is no effect estimate to value ({findings.comparison_problem})"
+    if findings.measure not in costs.measures:
+        return (
+            None,
+            None,
+            (
+                f"no unit costs are stored for {findings.measure}: add them on the Savings page "
+                "or load a unit costs file"
+            ),
+        )
+    try:
+        events = events_avoided_from_effect(
+            comparison.effect,
+            comparison.post_years,
+            higher_is_better=bool(findings.higher_is_better),
+            multiplier=_multiplier(info["multiplier"]),
+        )
+        estimate = simulate_savings(
+            events, costs, options.horizon_years, options.discount_rate, options.draws, options.seed
+        )
+    except USER_ERRORS as exc:
+        return None, None, str(exc)
+    roi = return_on_investment(estimate, options.programme_cost) if options.programme_cost else None
+    return estimate, roi, None
+
+
+def measure_findings(
+    store: Store,
+    measure: str,
+    info: pd.Series,
+    sites: pd.DataFrame,
+    costs: CostTable,
+    options: ReportOptions,
+) -> MeasureFindings:
+    """Compute the parts of the report the chosen sections need for one measure."""
+    rows = store.panel_rows(measure)
+    panel = build_panel(rows)
+    intervention, comparators = default_arms(rows)
+    findings = MeasureFindings(
+        measure=measure,
+        label=str(info["label"] or measure) if not pd.isna(info["label"]) else measure,
+        kind=str(info["kind"]),
+        unit=unit_label(info["kind"], info["multiplier"]),
+        higher_is_better=_polarity(info["higher_is_better"]),
+        intervention_sites=tuple(intervention),
+        comparator_sites=tuple(comparators),
+        start_dates=panel["start_date"],
+    )
+    parts: dict[str, object] = {}
+    wanted = set(options.sections)
+    if wanted & {"effects", "savings", "caveats", "methods"}:
+        try:
+            parts["comparison"] = comparison_for(store, measure)
+        except USER_ERRORS as exc:
+            parts["comparison_problem"] = str(exc)
+    if "savings" in wanted:
+        interim = _replace(findings, parts)
+        estimate, roi, problem = _savings(interim, info, costs, options)
+        parts |= {"savings": estimate, "roi": roi, "savings_problem": problem}
+    if "inequality" in wanted:
+        multiplier = _multiplier(info["multiplier"])
+        try:
+            parts["inequality"] = inequality_result(
+                rows, sites, kind=findings.kind, multiplier=multiplier
+            )
+        except USER_ERRORS as exc:
+            parts["inequality_problem"] = str(exc)
+        if findings.kind in ("proportion", "rate") and len(panel):
+            parts["gap"] = gap_change(
+                panel,
+                kind=findings.kind,
+                multiplier=multiplier,
+                unit=findings.unit,
+                higher_is_better=findings.higher_is_better,
+            )
+    return _replace(findings, parts)
+
+
+def _replace(findings: MeasureFindings, parts: dict[str, object]) -> MeasureFindings:
+    return replace(findings, **parts)  # type: ignore[arg-type]
+
+
+def gather(store: Store, options: ReportOptions) -> ReportData:
+    """Read the store and compute every measure's findings for ``options``."""
+    measures = options.measures or default_measures(store)
+    for measure in measures:
+        store.check_measure(measure)
+    overview = store.measures_overview().set_index("measure")
+    sites = store.sites()
+    costs = CostTable.from_frame(store.unit_costs(), file="unit costs in the database")
+    findings = tuple(
+        measure_findings(store, m, overview.loc[m], sites, costs, options) for m in measures
+    )
+    return ReportData(
+        options=options,
+        produced=dt.datetime.now().replace(microsecond=0),
+        tool_version=tool_version(),
+        db_path=str(store.path),
+        loads=store.loads(),
+        sites=sites,
+        overview=overview.loc[list(measures)].reset_index(),
+        findings=findings,
+    )
+
+
+def build_report(store: Store, options: ReportOptions | None = None) -> str:
+    """The impact report for ``options`` (all sections, default measures) as one HTML text."""
+    from analysis.report_sections import render
+
+    return render(gather(store, options or ReportOptions()))
