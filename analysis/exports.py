@@ -48,9 +48,17 @@ def with_footer(chart: alt.TopLevelMixin, footer: Footer) -> alt.TopLevelMixin:
     """The chart with the footer line drawn under it (a bottom-anchored title).
 
     Layered, concatenated and faceted charts are wrapped in a one-panel ``vconcat`` so
-    the footer sits under the whole figure, not under one panel.
+    the footer sits under the whole figure, not under one panel; a top-level ``config``
+    (``configure_*``) moves to the wrapper, where Vega-Lite requires it.
     """
-    wrapped = alt.vconcat(chart) if not isinstance(chart, alt.VConcatChart) else chart
+    if isinstance(chart, alt.VConcatChart):
+        wrapped = chart
+    else:
+        inner = chart.copy(deep=False)
+        config = inner.config
+        inner.config = alt.Undefined
+        wrapped = alt.vconcat(inner)
+        wrapped.config = config
     return wrapped.properties(
         title=alt.TitleParams(
             footer.text(),

@@ -8,6 +8,10 @@ once. Pages call these and :mod:`analysis`; they hold no SQL or statistics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -15,6 +19,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from analysis.arms import build_panel
 from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
+from analysis.exports import ATTRIBUTION as ATTRIBUTION
+from analysis.exports import Footer, chart_png, chart_svg, table_csv
 from analysis.store import Store
 
 # Streamlit (1.67) treats a ``pages/`` folder beside the entry script as a legacy
@@ -26,12 +32,6 @@ from analysis.store import Store
 if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
-
-ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence v3.0 "
-    "(OHID Fingertips; NHS England; MHCLG; ONS). Boundaries contain OS data © Crown copyright "
-    "and database right."
-)
 
 
 @st.cache_resource(show_spinner=False)
@@ -111,12 +111,86 @@ def show_error(exc: HiodError) -> None:
     st.error(str(exc))
 
 
+def export_footer() -> Footer:
+    """The footer line for this run's exports (says whether counts are rounded)."""
+    return Footer(rounded_to=disclosure_rule().round_to)
+
+
 def download_csv(
     frame: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None
-):
-    """A CSV download button with the source line in a footer row."""
-    data = (
-        frame.to_csv(index=False)
-        + f"\n# Source: health inequalities outcomes dashboard. {ATTRIBUTION}\n"
+) -> None:
+    """A CSV download button: the table as shown, with the source and date in a footer line."""
+    st.download_button(
+        label,
+        table_csv(frame, export_footer()),
+        file_name=name,
+        mime="text/csv",
+        key=key or f"dl_{name}",
+        on_click="ignore",
     )
-    st.download_button(label, data, file_name=name, mime="text/csv", key=key or f"dl_{name}")
+
+
+EXPORT_WIDTH = 800
+"""Pixel width of exported charts drawn at the container's width on screen."""
+
+
+def export_sized(chart: alt.TopLevelMixin, width: int = EXPORT_WIDTH) -> alt.TopLevelMixin:
+    """The chart with a fixed width where it has none (or ``container``), for rendering offline.
+
+    Only single and layered charts take a width; concatenated and faceted ones keep theirs.
+    """
+    if not isinstance(chart, alt.Chart | alt.LayerChart):
+        return chart
+    if chart.width is alt.Undefined or chart.width == "container":
+        return chart.properties(width=width)
+    return chart
+
+
+def _deferred(
+    render: Callable[[alt.TopLevelMixin, Footer], str | bytes],
+    chart: alt.TopLevelMixin,
+    footer: Footer,
+) -> Callable[[], str | bytes]:
+    """A no-argument callable that renders ``chart`` only when its download is clicked.
+
+    Streamlit runs it on another thread, outside the script run: it must not use ``st``.
+    """
+    sized = export_sized(chart)
+    return lambda: render(sized, footer)
+
+
+def show_chart(chart: alt.TopLevelMixin, name: str, key: str | None = None, **kwargs: Any) -> Any:
+    """Draw ``chart`` (``st.altair_chart(chart, **kwargs)``) with PNG and SVG downloads under it.
+
+    ``name`` is the downloaded file's name without extension. ``key``, when given, is the
+    chart's own key (for its selection state) and prefixes the buttons' keys; otherwise the
+    buttons are keyed by ``name``, which must then be unique on the page. The files are
+    rendered offline by :mod:`analysis.exports` when a button is clicked, not on every run,
+    and carry the footer line (source, date, disclosure rule). Returns what
+    ``st.altair_chart`` returns (the selection state when ``on_select`` is set).
+    """
+    shown = st.altair_chart(chart, key=key, **kwargs)
+    footer = export_footer()
+    key = key or name
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            "PNG",
+            _deferred(chart_png, chart, footer),
+            file_name=f"{name}.png",
+            mime="image/png",
+            key=f"png_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+            help="Download the chart as a PNG image (with its source line)",
+        )
+        st.download_button(
+            "SVG",
+            _deferred(chart_svg, chart, footer),
+            file_name=f"{name}.svg",
+            mime="image/svg+xml",
+            key=f"svg_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+            help="Download the chart as an SVG image (with its source line)",
+        )
+    return shown

@@ -134,10 +134,11 @@ limit = st.slider(
 )
 shown, note = sites_to_chart(result.table, limit)
 title = f"{definition.get('label') or measure}, {period}"
-st.altair_chart(
+_ui.show_chart(
     charts.ranked_bars(
         shown, unit=unit, title=title, benchmark_label=bench.label, benchmark_value=bench.value
     ),
+    f"compare_areas_{measure}_{period.replace('/', '-')}",
     width="stretch",
 )
 if note:

@@ -93,6 +93,7 @@ with st.expander("Comparator builder: propose the most similar sites"):
         proposed = pd.DataFrame({"site_code": proposal.proposed})
         proposed["site_name"] = proposed["site_code"].map(names)
         st.dataframe(proposed, hide_index=True, width="stretch")
+        _ui.download_csv(proposed, f"proposed_comparators_{measure}.csv", key="dl_proposed")
         balance = proposal.balance()
         st.markdown("**Balance** (standardised mean difference, Austin 2009: |SMD| < 0.1 is good)")
         st.dataframe(balance, hide_index=True, width="stretch")
@@ -101,7 +102,9 @@ with st.expander("Comparator builder: propose the most similar sites"):
         published = published_neighbours(site_type.iloc[0]) if len(site_type) else None
         if published is not None:
             st.markdown("**Agreement with the published nearest neighbours** (Blackwell, 2023)")
-            st.dataframe(agreement_with_published(published, proposal.per_site()), hide_index=True)
+            agreement = agreement_with_published(published, proposal.per_site())
+            st.dataframe(agreement, hide_index=True)
+            _ui.download_csv(agreement, "agreement_with_published.csv", key="dl_agreement")
         use, save = st.columns(2)
         if use.button("Use the proposed comparators", key="use_proposed"):
             st.session_state[f"comparators_{measure}"] = list(proposal.proposed)
@@ -157,8 +160,10 @@ if effect.count_scale is not None:
         f"(95% CI {cs.events_avoided_ci[0]:,.0f} to {cs.events_avoided_ci[1]:,.0f}; "
         f"{cs.observed_events:,.0f} observed against {cs.expected_events:,.0f} expected)."
     )
-st.altair_chart(
-    charts_compare.effect_chart(result.series, label, unit, panel["start_date"]), width="stretch"
+_ui.show_chart(
+    charts_compare.effect_chart(result.series, label, unit, panel["start_date"]),
+    f"compare_{measure}",
+    width="stretch",
 )
 
 st.subheader("Credibility scorecard")
@@ -168,12 +173,17 @@ for check in result.checks:
     )
 
 if effect.extra.get("event_time"):
-    st.altair_chart(
+    _ui.show_chart(
         charts_compare.event_study_chart(pd.DataFrame(effect.extra["event_time"]), unit),
+        f"event_study_{measure}",
         width="stretch",
     )
 if effect.extra.get("weights"):
-    st.altair_chart(charts_compare.weights_chart(effect.extra["weights"], names), width="stretch")
+    _ui.show_chart(
+        charts_compare.weights_chart(effect.extra["weights"], names),
+        f"synthetic_control_weights_{measure}",
+        width="stretch",
+    )
 for note in effect.notes:
     st.caption(note)
 payload = json.dumps(

@@ -7,6 +7,7 @@ from analysis.disclosure import display
 from analysis.errors import HiodError, LoadRejected
 from analysis.ingest import prepare_batch
 from pages import _ui
+from pages._boundary_upload import boundary_section
 
 st.title("Data")
 store = _ui.get_store()
@@ -69,6 +70,7 @@ if uploads and (check or load):
 if "detected" in st.session_state:
     st.subheader("Detected")
     st.dataframe(st.session_state["detected"], hide_index=True, width="stretch")
+    _ui.download_csv(st.session_state["detected"], "loaded_files.csv", key="dl_detected")
 if "load_errors" in st.session_state:
     st.subheader("Problems (file, row, column)")
     errors = st.session_state["load_errors"]
@@ -97,6 +99,8 @@ if len(active):
             st.rerun()
         except HiodError as exc:
             _ui.show_error(exc)
+
+boundary_section(store)
 
 st.subheader("Download a table")
 table_name = st.selectbox(

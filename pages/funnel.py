@@ -72,7 +72,11 @@ cols[2].metric("Outside 99.8% limits", f"{int(points['outside_99_8'].sum()):,}")
 cols[3].metric(f"Overall ({unit or 'value'})", f"{view.baseline:,.1f}")
 st.caption(f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {view.method}")
 title = f"{definition.get('label') or measure}, {period}"
-st.altair_chart(charts.funnel_plot(view, unit=unit, title=title), width="stretch")
+_ui.show_chart(
+    charts.funnel_plot(view, unit=unit, title=title),
+    f"funnel_{measure}_{period.replace('/', '-')}",
+    width="stretch",
+)
 st.caption(
     "Dashed lines: 95% limits; solid: 99.8%; the horizontal line is the overall value. "
     "Diamonds are intervention sites; the furthest outliers are named."

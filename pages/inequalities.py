@@ -128,7 +128,7 @@ groups = result.groups[result.groups["period_label"] == period]
 row = result.summary[result.summary["period_label"] == period]
 fitted = fitted_line(groups, row.iloc[0] if len(row) else None)
 word = result.group_word
-st.altair_chart(
+_ui.show_chart(
     charts.quantile_bars(
         groups,
         fitted,
@@ -136,6 +136,8 @@ st.altair_chart(
         title=f"{label} by IMD {word}, {result.area_name}, {period}",
         group_word=word,
     ),
+    f"inequality_{measure}_{period.replace('/', '-').replace(' ', '_')}",
+    key="inequality_bars",
     width="stretch",
 )
 st.caption("Whiskers: 95% confidence intervals. Red line: the SII's fitted line (when computed).")
@@ -143,29 +145,33 @@ st.caption("Whiskers: 95% confidence intervals. Red line: the SII's fitted line 
 starts = pd.Series(result.starts, dtype="datetime64[ns]")
 if len(periods) > 1:
     trend = st.columns(2)
-    trend[0].altair_chart(
-        charts.quantile_trend(
-            result.groups,
-            unit=unit,
-            title=f"By IMD {word} over time",
-            group_word=word,
-            starts=starts,
-        ),
-        width="stretch",
-    )
+    with trend[0]:
+        _ui.show_chart(
+            charts.quantile_trend(
+                result.groups,
+                unit=unit,
+                title=f"By IMD {word} over time",
+                group_word=word,
+                starts=starts,
+            ),
+            f"inequality_trend_{measure}",
+            width="stretch",
+        )
     statistic = "sii" if result.summary["sii"].notna().any() else "gap"
-    trend[1].altair_chart(
-        charts.index_trend(
-            result.summary,
-            statistic=statistic,
-            unit=unit,
-            title="SII over time"
-            if statistic == "sii"
-            else "Gap over time (most − least deprived fifth)",
-            starts=starts,
-        ),
-        width="stretch",
-    )
+    with trend[1]:
+        _ui.show_chart(
+            charts.index_trend(
+                result.summary,
+                statistic=statistic,
+                unit=unit,
+                title="SII over time"
+                if statistic == "sii"
+                else "Gap over time (most − least deprived fifth)",
+                starts=starts,
+            ),
+            f"inequality_{statistic}_trend_{measure}",
+            width="stretch",
+        )
 
 st.subheader("Per period")
 summary = summary_table(result)
@@ -190,8 +196,9 @@ if change.problem:
 else:
     if change.statement:
         st.markdown(change.statement)
-    st.altair_chart(
+    _ui.show_chart(
         charts.change_chart(change.table, unit=unit, title="Change relative to comparator areas"),
+        f"inequality_change_{measure}",
         width="stretch",
     )
     st.caption(change.change.method + f"; {change.change.reps:,} bootstrap resamples.")
@@ -211,7 +218,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch")
     _ui.download_csv(table, f"inequality_change_{measure}.csv", "Download the change")
 if len(change.by_arm):
-    st.altair_chart(
+    _ui.show_chart(
         charts.index_trend(
             change.by_arm,
             statistic="sii",
@@ -220,6 +227,7 @@ if len(change.by_arm):
             starts=_ui.panel(measure, version)["start_date"],
             by="group",
         ),
+        f"inequality_sii_by_group_{measure}",
         width="stretch",
     )
 for note in change.notes:

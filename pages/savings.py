@@ -388,8 +388,10 @@ if estimate.savings_gbp_ci[0] < 0:
 by_item = estimate.by_item_frame()
 left, right = st.columns(2)
 with left:
-    st.altair_chart(
-        charts_savings.savings_by_item(by_item, "Costs avoided by item"), width="stretch"
+    _ui.show_chart(
+        charts_savings.savings_by_item(by_item, "Costs avoided by item"),
+        f"savings_by_item_{measure}",
+        width="stretch",
     )
     st.dataframe(
         by_item[["item", "value", "lower_ci", "upper_ci"]],
@@ -403,12 +405,13 @@ with left:
     )
     _ui.download_csv(by_item, f"savings_by_item_{measure}.csv", key="dl_savings_by_item")
 with right:
-    st.altair_chart(
+    _ui.show_chart(
         charts_savings.savings_fan(
             estimate.cumulative_frame(),
             st.session_state.get("savings_programme_cost") or None,
             "Cumulative costs avoided (50%, 80%, 95% intervals)",
         ),
+        f"savings_cumulative_{measure}",
         width="stretch",
     )
     by_year = estimate.by_year_frame()
@@ -492,8 +495,10 @@ tornado = sensitivity_table(
     first_year=first_year,
     discount_range=TORNADO_DISCOUNT_RANGE,
 )
-st.altair_chart(
-    charts_savings.tornado(tornado, "One-way sensitivity: total costs avoided"), width="stretch"
+_ui.show_chart(
+    charts_savings.tornado(tornado, "One-way sensitivity: total costs avoided"),
+    f"savings_sensitivity_{measure}",
+    width="stretch",
 )
 st.caption(
     "Each input moved alone to the ends of its interval or published range, the rest held at "
@@ -519,9 +524,13 @@ with st.expander("Every assumption behind these figures"):
         {"assumption": f"events.{f.name}", "value": str(getattr(events, f.name))}
         for f in fields(events)
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    assumptions = pd.DataFrame(rows)
+    st.dataframe(assumptions, hide_index=True, width="stretch")
+    _ui.download_csv(assumptions, f"savings_assumptions_{measure}.csv", key="dl_assumptions")
     st.markdown("**Unit costs used**")
-    st.dataframe(CostTable(a.costs).to_frame(), hide_index=True, width="stretch")
+    unit_costs = CostTable(a.costs).to_frame()
+    st.dataframe(unit_costs, hide_index=True, width="stretch")
+    _ui.download_csv(unit_costs, "unit_costs_used.csv", key="dl_unit_costs_used")
 
 # ---- claim check -----------------------------------------------------------------------------
 st.subheader("Check a claim")
@@ -555,6 +564,7 @@ else:
             "inside": st.column_config.CheckboxColumn("claim inside interval"),
         },
     )
+    _ui.download_csv(implied, "claim_check.csv", key="dl_claim_check")
     st.markdown("**What the data say**")
     for line in check.findings:
         st.markdown(f"- {line}")

@@ -124,7 +124,9 @@ st.caption(
     f"points · {view.method}."
 )
 title = f"{definition.get('label') or measure}: {label}"
-st.altair_chart(charts.spc_chart(view, unit=unit, title=title, starts=starts), width="stretch")
+_ui.show_chart(
+    charts.spc_chart(view, unit=unit, title=title, starts=starts), f"spc_{measure}", width="stretch"
+)
 for note in view.notes:
     st.info(note)
 if "method" in series:
