@@ -31,9 +31,11 @@ pages = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/savings.py", title="Savings", icon=":material/savings:"),
     st.Page("pages/areas.py", title="Compare areas", icon=":material/bar_chart:"),
+    st.Page("pages/map.py", title="Map", icon=":material/map:"),
     st.Page("pages/funnel.py", title="Funnel plot", icon=":material/filter_alt:"),
     st.Page("pages/spc.py", title="SPC", icon=":material/monitoring:"),
     st.Page("pages/inequalities.py", title="Inequalities", icon=":material/stacked_bar_chart:"),
+    st.Page("pages/report.py", title="Report", icon=":material/description:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
 st.sidebar.toggle(

@@ -5,7 +5,7 @@ import streamlit as st
 
 from analysis import charts
 from analysis.trends import group_series, headline
-from pages import _ui
+from pages import _map_state, _ui
 
 st.title("Health inequalities outcomes")
 store = _ui.get_store()
@@ -81,13 +81,16 @@ if rows:
 else:
     st.warning("No measure is reported by any intervention site: set a grouping on the Sites page.")
 
+st.subheader("Map")
+_map_state.small_map(next(iter(series_by_measure), None))
+
 st.subheader("Trends")
 grid = st.columns(2)
 for i, (measure, (m, series, starts)) in enumerate(series_by_measure.items()):
     unit = charts.unit_label(m.kind, m.multiplier)
     with grid[i % 2]:
         chart = charts.group_trend(series, m.label or measure, unit, starts)
-        st.altair_chart(chart, width="stretch")
+        _ui.show_chart(chart, f"trend_{measure}", width="stretch")
         st.caption(f"`{measure}` · {unit or 'value'} · {charts.polarity_text(m.higher_is_better)}")
 
 st.subheader("Measures loaded")

@@ -1,0 +1,102 @@
+"""The Map page with Streamlit's AppTest on the North West falls fixture."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import fixture_store, load
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    path = tmp_path / "app.duckdb"
+    fixture_store(path).close()
+    monkeypatch.setenv("HIOD_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    yield at
+    st.cache_resource.clear()
+
+
+def run_map(at: AppTest) -> AppTest:
+    at.run()
+    at.switch_page("pages/map.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    return [json.loads(c.proto.spec) for c in charts]
+
+
+def test_map_page_draws_a_choropleth(app):
+    at = run_map(app)
+    specs = chart_specs(at)
+    assert specs, "the map is drawn"
+    text = json.dumps(specs[0])
+    assert '"geoshape"' in text
+    assert "E08000015" in text  # Wirral, an intervention district
+    captions = " ".join(c.value for c in at.caption)
+    assert "Boundaries:" in captions or "matched" in captions
+    assert "Black outline: intervention areas" in captions
+
+
+def test_map_colour_modes_and_selection(app):
+    at = run_map(app)
+    for mode in ("benchmark", "effect"):
+        at.radio(key="map_colour_by").set_value(mode).run()
+        assert not at.exception, [e.message for e in at.exception]
+    assert "difference-in-differences" in " ".join(c.value for c in at.caption)
+    at.session_state["selected_site"] = "E08000015"
+    at.run()
+    assert not at.exception
+    assert any("Wirral" in s.value for s in at.subheader)
+    assert any("Wirral" in m.value for m in at.sidebar.markdown)
+
+
+def test_overview_has_a_small_map(app):
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert any(s.value == "Map" for s in app.subheader)
+    specs = [json.dumps(s) for s in chart_specs(app)]
+    assert any('"geoshape"' in s for s in specs), "a map is drawn on the overview"
+    assert any("More on the Map page" in c.value for c in app.caption)
+
+
+def test_a_suppressed_value_is_grey_and_starred_never_shown(tmp_path, monkeypatch):
+    path = tmp_path / "suppressed.duckdb"
+    store = fixture_store(path)
+    rows = (
+        "site_code,period,measure,numerator,denominator,value,lower_ci,upper_ci\n"
+        "E08000015,2024/25,falls_admissions_65plus,5,40000,1234.56,1100.5,1388.25\n"
+        "E08000012,2024/25,falls_admissions_65plus,900,40000,2250,2100,2400\n"
+    )
+    load(store, ("late.csv", rows.encode()))
+    store.close()
+    monkeypatch.setenv("HIOD_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = run_map(AppTest.from_file("../app.py", default_timeout=TIMEOUT))
+    assert (
+        at.selectbox(
+            key="map_period_falls_admissions_65plus_"
+            + at.selectbox(key="map_level_falls_admissions_65plus").value
+        ).value
+        == "2024/25"
+    )
+    for mode in ("value", "benchmark", "effect"):
+        at.radio(key="map_colour_by").set_value(mode).run()
+        text = json.dumps(chart_specs(at)[0])
+        assert '"value_text": "*"' in text
+        for number in ("1234.56", "1,234.6", "1100.5", "1388.25"):
+            assert number not in text, (mode, number)
+    st.cache_resource.clear()
