@@ -10,6 +10,7 @@ import streamlit as st
 
 from analysis.defaults import load_defaults
 from analysis.errors import HiodError
+from pages._map_state import show_selection_in_sidebar
 from pages._ui import get_store
 
 st.set_page_config(page_title="Health inequalities outcomes", page_icon="📊", layout="wide")
@@ -43,4 +44,5 @@ st.sidebar.toggle(
     key="round_to_5",
     help="Counts of 1–7 are always suppressed (shown as *); this also rounds other counts.",
 )
+show_selection_in_sidebar()
 st.navigation(pages).run()

@@ -2,7 +2,8 @@
 
 Caching stays at this UI edge (as :mod:`pages._ui`), keyed by the store version. The
 selected site lives in ``st.session_state["selected_site"]`` (a site code), set by a
-click on the map and shown on the Map page and in the sidebar.
+click on the map, shown in the sidebar on every page (``app.py``), and taken up as the
+default by pages that show one site (:func:`adopt_selection`).
 """
 
 from __future__ import annotations
@@ -145,6 +146,22 @@ def show_selection_in_sidebar() -> str | None:
     return code
 
 
+def adopt_selection(widget_key: str, options: list[str]) -> bool:
+    """Make a newly selected map site the value of a site picker, once per selection.
+
+    If the selected site is among ``options`` and this picker has not yet taken it up,
+    set the widget's state to it (before the widget is drawn) and return True; the user
+    can still pick another site afterwards.
+    """
+    code = st.session_state.get(SELECTED_KEY)
+    adopted_key = f"{widget_key}__adopted_selection"
+    if not code or code not in options or st.session_state.get(adopted_key) == code:
+        return False
+    st.session_state[widget_key] = code
+    st.session_state[adopted_key] = code
+    return True
+
+
 def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
     """A small map of ``measure`` (latest period, coloured by value) for the Overview page.
 
@@ -208,4 +225,3 @@ def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
         f"{label}, {period} · {unit or 'value'} · {where} · black outline: intervention areas; "
         "grey: suppressed or no value. More on the Map page."
     )
-    show_selection_in_sidebar()

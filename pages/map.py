@@ -123,7 +123,6 @@ event = _ui.show_chart(
 )
 if _map.take_click(event, f"map_chart_{measure}"):
     st.rerun()
-_map.show_selection_in_sidebar()
 
 shown = data.match.summary if data.match else POINTS_NOTE
 st.caption(

@@ -15,7 +15,7 @@ from analysis.spc_view import (
     site_series,
     spc_view,
 )
-from pages import _ui, _views
+from pages import _map_state, _ui, _views
 
 BADGE_COLOURS = {
     "common_cause": "gray",
@@ -54,10 +54,12 @@ words = {
     "comparator": "Comparator areas (pooled)",
     "site": "One site",
 }
+eligible = site_choices(rows)
+if _map_state.adopt_selection("spc_site", list(eligible["site_code"])):
+    st.session_state["spc_series"] = "site"
 top = st.columns([2, 3])
 kind = top[0].radio("Series", choices, format_func=words.get, key="spc_series")
 if kind == "site":
-    eligible = site_choices(rows)
     if eligible.empty:
         st.warning(
             f"No site has {MIN_POINTS} or more periods of this measure: an XmR chart needs a "

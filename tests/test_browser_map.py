@@ -48,3 +48,9 @@ def test_map_is_drawn_offline_and_a_click_selects(offline_page, map_server):
     page.wait_for_timeout(1500)
     assert page.get_by_text("Selected:", exact=False).first.is_visible()
     page.screenshot(path=ARTIFACTS / "map_selected.png", full_page=True)
+
+    # the selection goes with the user to another page: the sidebar and the SPC site picker
+    page.get_by_role("link", name="SPC").click()
+    page.get_by_text("Selected on the map:").wait_for(timeout=60_000)
+    page.get_by_text("One site").wait_for(timeout=60_000)
+    assert page.get_by_label("One site").is_checked()

@@ -60,7 +60,6 @@ def test_map_colour_modes_and_selection(app):
     at.run()
     assert not at.exception
     assert any("Wirral" in s.value for s in at.subheader)
-    assert any("Wirral" in m.value for m in at.sidebar.markdown)
 
 
 def test_overview_has_a_small_map(app):
@@ -100,3 +99,16 @@ def test_a_suppressed_value_is_grey_and_starred_never_shown(tmp_path, monkeypatc
         for number in ("1234.56", "1,234.6", "1100.5", "1388.25"):
             assert number not in text, (mode, number)
     st.cache_resource.clear()
+
+
+def test_a_map_selection_becomes_the_spc_pages_site(app):
+    # (AppTest does not show what app.py draws in the sidebar: the browser test checks it)
+    at = run_map(app)
+    at.session_state["selected_site"] = "E08000015"
+    at.switch_page("pages/spc.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.radio(key="spc_series").value == "site"
+    assert at.selectbox(key="spc_site").value == "E08000015"
+    at.selectbox(key="spc_site").set_value("E06000006").run()  # Halton
+    assert at.selectbox(key="spc_site").value == "E06000006", "the user can still pick another"
