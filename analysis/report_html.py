@@ -32,7 +32,8 @@ th, td { border: 1px solid #b1b4b6; padding: 0.25rem 0.5rem; text-align: left;
   vertical-align: top; }
 th { background: #f3f2f1; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.hash { font-family: "Courier New", monospace; font-size: 0.75rem; word-break: break-all; }
+td.hash { font-family: "Courier New", monospace; font-size: 0.7rem; word-break: break-all;
+          min-width: 33ch; }
 .headline { font-size: 1.25rem; font-weight: bold; }
 .sentence { background: #f3f2f1; border-left: 5px solid #1d70b8; padding: 0.5rem 0.8rem; }
 .unavailable { background: #fff7e6; border-left: 5px solid #b35900; padding: 0.5rem 0.8rem; }
