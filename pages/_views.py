@@ -1,4 +1,4 @@
-"""Cached inputs and results for the Compare areas, Funnel, SPC and Inequalities pages.
+"""Cached inputs and results for the measure pages (Compare areas, Map, Funnel, SPC, Inequalities).
 
 Caching stays at this UI edge (as :mod:`pages._ui`): every entry is keyed by
 the store version, so a load or roll-back shows at once. ``site_rows`` are the
@@ -8,13 +8,17 @@ functions that apply small-number suppression to everything they return.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 import streamlit as st
 
 from analysis import charts
+from analysis.areas import Level, default_level, site_levels
 from analysis.disclosure import DisclosureRule
 from analysis.inequality_view import GapChange, InequalityResult, gap_change, inequality_result
-from pages._ui import get_store, panel
+from pages._ui import definition as measure_definition
+from pages._ui import get_store, measure_picker, panel, store_version
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -44,6 +48,54 @@ def multiplier(definition: dict) -> float:
     """The display multiplier of a measure (1 when not set)."""
     value = definition.get("multiplier")
     return 1.0 if value is None or pd.isna(value) else float(value)
+
+
+class MeasureChoice(NamedTuple):
+    """The sidebar's measure and what a measure page needs to know about it."""
+
+    measure: str
+    version: tuple[int, int]
+    definition: dict
+    kind: str | None
+    scale: float
+    unit: str
+    higher_is_better: bool | None
+
+
+def chosen_measure() -> MeasureChoice:
+    """The measure picked in the sidebar, with its kind, multiplier, unit and polarity.
+
+    Stops the page (after the picker's own message) when no measure is loaded.
+    """
+    measure = measure_picker()
+    if measure is None:
+        st.stop()
+    definition = measure_definition(measure)
+    return MeasureChoice(
+        measure,
+        store_version(),
+        definition,
+        definition.get("kind"),
+        multiplier(definition),
+        unit(definition),
+        polarity(definition),
+    )
+
+
+def level_picker(
+    where: st.delta_generator.DeltaGenerator,
+    rows: pd.DataFrame,
+    sites: pd.DataFrame,
+    label: str,
+    key: str,
+) -> Level:
+    """A select box (in ``where``) of the site types the rows can be shown at.
+
+    Defaults to :func:`analysis.areas.default_level` (the finest level with counts).
+    """
+    levels = {level.label: level for level in site_levels(rows, sites)}
+    first = default_level(list(levels.values())).label
+    return levels[where.selectbox(label, list(levels), index=list(levels).index(first), key=key)]
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing the slope index…")

@@ -8,11 +8,9 @@ from analysis.areas import (
     area_labels,
     benchmark_options,
     compare_areas,
-    default_level,
     level_rows,
     periods,
     publishable,
-    site_levels,
     sites_to_chart,
 )
 from analysis.charts import polarity_text
@@ -24,24 +22,12 @@ st.caption(
     "Each site's value with its confidence interval, compared with a benchmark: better, similar "
     "or worse (higher, similar or lower when the measure has no better direction)."
 )
-measure = _ui.measure_picker()
-if measure is None:
-    st.stop()
-version = _ui.store_version()
-definition = _ui.definition(measure)
-kind, scale, unit = definition.get("kind"), _views.multiplier(definition), _views.unit(definition)
-higher_is_better = _views.polarity(definition)
+measure, version, definition, kind, scale, unit, higher_is_better = _views.chosen_measure()
 rows = _views.site_rows(measure, version)
 sites = _views.sites(version)
 
-levels = {level.label: level for level in site_levels(rows, sites)}
-first = default_level(list(levels.values())).label
 top = st.columns([3, 2, 3, 2])
-level = levels[
-    top[0].selectbox(
-        "Site type", list(levels), index=list(levels).index(first), key=f"areas_level_{measure}"
-    )
-]
+level = _views.level_picker(top[0], rows, sites, "Site type", f"areas_level_{measure}")
 at_level = level_rows(rows, sites, level, scale)
 labels = periods(at_level)
 period = top[1].selectbox(

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analysis import charts_inequality as charts
-from analysis.areas import default_level, level_rows, periods, publishable, site_levels
+from analysis.areas import level_rows, periods, publishable
 from analysis.charts import polarity_text
 from analysis.errors import HiodError
 from analysis.funnel_view import funnel_view
@@ -14,13 +14,7 @@ st.caption(
     "Sites far from the overall value for their size lie outside the funnel. Smaller sites "
     "vary more by chance, so their limits are wider."
 )
-measure = _ui.measure_picker()
-if measure is None:
-    st.stop()
-version = _ui.store_version()
-definition = _ui.definition(measure)
-kind, scale, unit = definition.get("kind"), _views.multiplier(definition), _views.unit(definition)
-higher_is_better = _views.polarity(definition)
+measure, version, definition, kind, scale, unit, higher_is_better = _views.chosen_measure()
 rows = _views.site_rows(measure, version)
 sites = _views.sites(version)
 counted = rows[rows["numerator"].notna() & rows["denominator"].notna()]
@@ -31,14 +25,8 @@ if counted.empty:
     )
     st.stop()
 
-levels = {level.label: level for level in site_levels(counted, sites)}
-first = default_level(list(levels.values())).label
 top = st.columns([3, 2, 2])
-level = levels[
-    top[0].selectbox(
-        "Site type", list(levels), index=list(levels).index(first), key=f"funnel_level_{measure}"
-    )
-]
+level = _views.level_picker(top[0], counted, sites, "Site type", f"funnel_level_{measure}")
 at_level = level_rows(counted, sites, level, scale)
 labels = periods(at_level)
 period = top[1].selectbox(

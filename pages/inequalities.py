@@ -27,13 +27,7 @@ st.caption(
     "The measure across deprivation groups (IMD 2019; 1 = most deprived), the slope index of "
     "inequality over time, and whether the gap narrowed where the programme ran."
 )
-measure = _ui.measure_picker()
-if measure is None:
-    st.stop()
-version = _ui.store_version()
-definition = _ui.definition(measure)
-kind, scale, unit = definition.get("kind"), _views.multiplier(definition), _views.unit(definition)
-higher_is_better = _views.polarity(definition)
+measure, version, definition, kind, scale, unit, higher_is_better = _views.chosen_measure()
 rule = _ui.disclosure_rule()
 if kind not in ("proportion", "rate"):
     st.warning(f"Inequality indices need a proportion or a rate: this measure is a {kind}.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analysis import charts_map
-from analysis.areas import benchmark_options, default_level, level_rows, periods, site_levels
+from analysis.areas import benchmark_options, level_rows, periods
 from analysis.charts import polarity_text
 from analysis.charts_map import area_features, background_features, map_chart
 from analysis.errors import HiodError
@@ -17,24 +17,12 @@ st.caption(
     "benchmark, or by the programme's estimated effect. Click an area to select it for the "
     "other pages. Drawn from the bundled boundaries: no map tiles, no internet."
 )
-measure = _ui.measure_picker()
-if measure is None:
-    st.stop()
-version = _ui.store_version()
-definition = _ui.definition(measure)
-kind, scale, unit = definition.get("kind"), _views.multiplier(definition), _views.unit(definition)
-higher_is_better = _views.polarity(definition)
+measure, version, definition, kind, scale, unit, higher_is_better = _views.chosen_measure()
 rows = _views.site_rows(measure, version)
 sites = _views.sites(version)
 
-levels = {level.label: level for level in site_levels(rows, sites)}
-first = default_level(list(levels.values())).label
 top = st.columns([3, 2, 3, 3])
-level = levels[
-    top[0].selectbox(
-        "Areas", list(levels), index=list(levels).index(first), key=f"map_level_{measure}"
-    )
-]
+level = _views.level_picker(top[0], rows, sites, "Areas", f"map_level_{measure}")
 labels = periods(level_rows(rows, sites, level, scale))
 period = top[1].selectbox(
     "Period", labels, index=len(labels) - 1, key=f"map_period_{measure}_{level.label}"

@@ -33,13 +33,7 @@ st.caption(
     "Is the variation in a series routine (common cause) or a signal (special cause)? "
     "XmR chart as NHS England's Making Data Count."
 )
-measure = _ui.measure_picker()
-if measure is None:
-    st.stop()
-version = _ui.store_version()
-definition = _ui.definition(measure)
-scale, unit = _views.multiplier(definition), _views.unit(definition)
-higher_is_better = _views.polarity(definition)
+measure, version, definition, _, scale, unit, higher_is_better = _views.chosen_measure()
 improvement = improvement_direction(higher_is_better)
 rule = _ui.disclosure_rule()
 rows = _views.site_rows(measure, version)
