@@ -26,6 +26,17 @@ def reference_dir(shared_dir: Path) -> Path:
     return shared_dir / "data" / "reference"
 
 
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """AppTest of the app on a fresh store holding the North West falls fixture."""
+    from tests.helpers import app_on, fixture_store
+
+    path = tmp_path / "app.duckdb"
+    fixture_store(path).close()
+    with app_on(path, monkeypatch) as at:
+        yield at
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Playwright launches Debian's Chromium (never a downloaded browser build)."""

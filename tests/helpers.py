@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from analysis.ingest import prepare_batch
 from analysis.store import Store
 
+REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_FILES = ("sites_nw_slice.csv", "definitions.csv", "falls_nw_slice.csv")
 
@@ -23,6 +29,18 @@ def fixture_store(path: Path) -> Store:
     store = Store(path)
     load(store, *[(name, (FIXTURES / name).read_bytes()) for name in FIXTURE_FILES])
     return store
+
+
+@contextmanager
+def app_on(db: Path, monkeypatch: pytest.MonkeyPatch, timeout: float = 60) -> Iterator[AppTest]:
+    """Streamlit's AppTest of ``app.py`` on the store at ``db``, caches cleared around it."""
+    monkeypatch.setenv("HIOD_DB", str(db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        yield AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    finally:
+        st.cache_resource.clear()
 
 
 def snapshot(store: Store) -> dict[str, pd.DataFrame]:

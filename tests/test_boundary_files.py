@@ -252,22 +252,13 @@ def test_suggestions():
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    path = tmp_path / "app.duckdb"
-    fixture_store(path).close()
-    monkeypatch.setenv("HIOD_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.run()
-    at.switch_page("pages/data.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    yield at
-    st.cache_resource.clear()
+def data_page(app):
+    """The Data page of the app on the falls fixture."""
+    app.run()
+    app.switch_page("pages/data.py")
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
 
 
 def table_with(app, column: str):
@@ -275,32 +266,33 @@ def table_with(app, column: str):
     return next(d.value for d in app.dataframe if column in d.value.columns)
 
 
-def test_data_page_stores_boundaries_and_lists_them(app):
-    layers = table_with(app, "features")
+def test_data_page_stores_boundaries_and_lists_them(data_page):
+    layers = table_with(data_page, "features")
     assert len(layers) == 4 and set(layers["source"]) == {"bundled"}
-    app.file_uploader(key="boundary_upload").set_value(
+    data_page.file_uploader(key="boundary_upload").set_value(
         ("areas.geojson", GOOD, "application/geo+json")
     )
-    app.run()
-    assert app.selectbox(key="boundary_code_column").value == "LAD24CD"
-    assert app.selectbox(key="boundary_name_column").value == "LAD24NM"
-    assert app.number_input(key="boundary_year").value == 2024
-    app.button(key="boundary_store").click().run()
-    assert not app.exception, [e.message for e in app.exception]
-    assert any("areas.geojson: loaded as layer 'areas' (3 areas" in s.value for s in app.success)
-    layers = table_with(app, "features")
+    data_page.run()
+    assert data_page.selectbox(key="boundary_code_column").value == "LAD24CD"
+    assert data_page.selectbox(key="boundary_name_column").value == "LAD24NM"
+    assert data_page.number_input(key="boundary_year").value == 2024
+    data_page.button(key="boundary_store").click().run()
+    assert not data_page.exception, [e.message for e in data_page.exception]
+    loaded = "areas.geojson: loaded as layer 'areas' (3 areas"
+    assert any(loaded in s.value for s in data_page.success)
+    layers = table_with(data_page, "features")
     assert layers.set_index("layer").loc["areas", "features"] == 3
-    history = app.dataframe[0].value
+    history = data_page.dataframe[0].value
     assert history.iloc[0]["kind"] == "boundaries"
 
 
-def test_data_page_shows_boundary_problems(app):
-    app.file_uploader(key="boundary_upload").set_value(("areas.geojson", GOOD, "text/plain"))
-    app.run()
-    app.selectbox(key="boundary_code_column").set_value("OTHER").run()
-    app.button(key="boundary_store").click().run()
-    assert not app.exception
-    assert any("Nothing was stored" in e.value for e in app.error)
-    problems = table_with(app, "message")
+def test_data_page_shows_boundary_problems(data_page):
+    data_page.file_uploader(key="boundary_upload").set_value(("areas.geojson", GOOD, "text/plain"))
+    data_page.run()
+    data_page.selectbox(key="boundary_code_column").set_value("OTHER").run()
+    data_page.button(key="boundary_store").click().run()
+    assert not data_page.exception
+    assert any("Nothing was stored" in e.value for e in data_page.error)
+    problems = table_with(data_page, "message")
     assert set(problems["column"]) == {"OTHER"}
-    assert table_with(app, "features")["source"].eq("bundled").all()
+    assert table_with(data_page, "features")["source"].eq("bundled").all()

@@ -20,7 +20,6 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.disclosure import suppress
 from analysis.exports import ATTRIBUTION, Footer, chart_png, chart_svg, table_csv, with_footer
-from tests.helpers import fixture_store
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FOOTER = Footer(produced=dt.date(2026, 11, 23))
@@ -164,18 +163,6 @@ def test_with_footer_leaves_the_chart_unchanged(chart):
         with_footer(figure, FOOTER)
         assert figure.to_dict() == before
     assert with_footer(configured, FOOTER).to_dict()["config"]["view"]["stroke"] is None
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    path = tmp_path / "app.duckdb"
-    fixture_store(path).close()
-    monkeypatch.setenv("HIOD_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    yield at
-    st.cache_resource.clear()
 
 
 def test_overview_offers_png_and_svg_for_every_chart_and_csv_for_every_table(app):

@@ -11,21 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import FIXTURES, fixture_store
+from tests.helpers import FIXTURES
 
 TIMEOUT = 60
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    path = tmp_path / "app.duckdb"
-    fixture_store(path).close()
-    monkeypatch.setenv("HIOD_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    yield at
-    st.cache_resource.clear()
 
 
 def run_page(at: AppTest, page: str) -> AppTest:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.areas import Level, compare_areas, level_rows
@@ -17,6 +16,7 @@ from analysis.funnel_view import funnel_view
 from analysis.inequality_view import gap_change, inequality_result
 from analysis.spc_view import arm_series, site_series, spc_view
 from analysis.store import Store
+from tests.helpers import app_on
 from tests.inequality_helpers import ICB, SMALL_COUNT_PRACTICE, inequality_store
 
 TIMEOUT = 90
@@ -44,12 +44,8 @@ def data(db):
 
 @pytest.fixture
 def app(db, data, monkeypatch):
-    monkeypatch.setenv("HIOD_DB", str(db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    yield at
-    st.cache_resource.clear()
+    with app_on(db, monkeypatch) as at:
+        yield at
 
 
 def open_page(at: AppTest, page: str, measure: str) -> AppTest:

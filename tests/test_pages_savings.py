@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.arms import build_panel
@@ -26,7 +25,7 @@ from analysis.savings import (
     simulate_savings,
 )
 from analysis.store import Store
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, app_on
 from tests.savings_helpers import FALLS, VALUE_ONLY, savings_store
 
 TIMEOUT = 120
@@ -41,12 +40,8 @@ def db(tmp_path):
 
 @pytest.fixture
 def app(db, monkeypatch):
-    monkeypatch.setenv("HIOD_DB", str(db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    yield at
-    st.cache_resource.clear()
+    with app_on(db, monkeypatch) as at:
+        yield at
 
 
 @pytest.fixture

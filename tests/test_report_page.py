@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.cli import main
-from tests.helpers import fixture_store
+from tests.helpers import app_on, fixture_store
 
 TIMEOUT = 120
 FALLS = "falls_admissions_65plus"
@@ -32,12 +31,8 @@ def compare_json(db, capsys) -> dict:
 
 @pytest.fixture
 def app(db, monkeypatch):
-    monkeypatch.setenv("HIOD_DB", str(db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    yield at
-    st.cache_resource.clear()
+    with app_on(db, monkeypatch) as at:
+        yield at
 
 
 def open_report(at: AppTest) -> AppTest:
