@@ -135,5 +135,14 @@ for line in result.notes:
 
 st.subheader("All sites")
 table = publishable(result.table)
+picked = table[table["site_code"] == st.session_state.get("selected_site")]
+if len(picked):
+    row = picked.iloc[0]
+    interval = f" ({row['lower_ci']} to {row['upper_ci']})" if row["lower_ci"] else ""
+    st.info(
+        f"Selected on the map: **{row['site_name']}** ({row['site_code']}): {row['value']} "
+        f"{unit}{interval}, {row['comparison'] or 'not compared'}; rank {row['rank']} of "
+        f"{len(table):,}."
+    )
 st.dataframe(table, hide_index=True, width="stretch")
 _ui.download_csv(table, f"compare_areas_{measure}_{period.replace('/', '-')}.csv")

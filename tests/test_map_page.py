@@ -99,3 +99,13 @@ def test_a_map_selection_becomes_the_spc_pages_site(app):
     assert at.selectbox(key="spc_site").value == "E08000015"
     at.selectbox(key="spc_site").set_value("E06000006").run()  # Halton
     assert at.selectbox(key="spc_site").value == "E06000006", "the user can still pick another"
+
+
+def test_a_map_selection_is_shown_on_compare_areas(app):
+    at = run_map(app)
+    at.session_state["selected_site"] = "E08000015"
+    at.switch_page("pages/areas.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    selected = [i.value for i in at.info if "Selected on the map" in i.value]
+    assert selected and "Wirral" in selected[0] and "rank" in selected[0]
