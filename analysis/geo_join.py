@@ -100,19 +100,21 @@ def period_year(period_start: object) -> int | None:
 def match_layer(
     codes: Iterable[str], layers: Sequence[BoundaryLayer], year: int | None = None
 ) -> LayerMatch | None:
-    """The layer holding most of ``codes``; ties broken by the vintage nearest ``year``.
+    """The layer holding most of ``codes``; ties go to the user's own layers, then by year.
 
-    Returns None when no layer has any of the codes. Layers without a year rank after
-    dated ones on a tie.
+    On a tie a layer the user loaded wins (their own boundaries are why they loaded them),
+    then the vintage nearest ``year``; layers without a year rank after dated ones. Returns
+    None when no layer has any of the codes.
     """
     wanted = sorted({c for c in codes if isinstance(c, str)})
     if not wanted or not layers:
         return None
 
-    def rank(layer: BoundaryLayer) -> tuple[int, float]:
+    def rank(layer: BoundaryLayer) -> tuple[int, int, float]:
         hits = len(layer.codes.intersection(wanted))
+        bundled = int(layer.source == "bundled")
         distance = abs(layer.year - year) if layer.year is not None and year is not None else 1e9
-        return -hits, distance
+        return -hits, bundled, distance
 
     best = min(layers, key=rank)
     have = best.codes

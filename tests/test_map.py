@@ -276,3 +276,13 @@ def test_a_user_layer_with_more_of_the_codes_wins():
     match = match_layer(["W1", "W2", "W3", "W4"], [*bundled_layers(), own], 2025)
     assert match.layer.source == "wards.geojson"
     assert match.unmatched == ("W4",)
+
+
+def test_on_a_tie_the_users_own_layer_wins_over_a_bundled_one_nearer_in_year():
+    from analysis.geo import BoundaryLayer
+
+    bundled = layer("districts", 2024)
+    own = BoundaryLayer("My districts", 2019, "my_districts.geojson", bundled.features)
+    match = match_layer(["E08000015", "E06000006"], [*bundled_layers(), own], 2024)
+    assert match.layer.source == "my_districts.geojson"
+    assert match_layer(["E08000015", "E06000006"], bundled_layers(), 2024).layer.year == 2024

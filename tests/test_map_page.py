@@ -109,3 +109,35 @@ def test_a_map_selection_is_shown_on_compare_areas(app):
     assert not at.exception, [e.message for e in at.exception]
     selected = [i.value for i in at.info if "Selected on the map" in i.value]
     assert selected and "Wirral" in selected[0] and "rank" in selected[0]
+
+
+def test_the_map_uses_boundaries_the_user_loaded(tmp_path, monkeypatch):
+    from analysis.boundary_files import load_boundary_file, match_codes
+    from analysis.geo import bundled_layers
+    from tests.helpers import app_on
+
+    path = tmp_path / "own.duckdb"
+    store = fixture_store(path)
+    codes = set(store.measure_rows("falls_admissions_65plus")["site_code"])
+    districts = next(
+        x for x in bundled_layers() if x.name.startswith("Local authority districts (May")
+    )
+    own = {
+        "type": "FeatureCollection",
+        "features": [f for f in districts.features["features"] if f["properties"]["code"] in codes],
+    }
+    prepared = load_boundary_file(
+        "our_districts.geojson",
+        json.dumps(own).encode(),
+        "code",
+        match_codes(store.sites()),
+        name_column="name",
+        year=2024,
+        layer_name="Our districts",
+    )
+    store.save_boundaries(prepared.layer, prepared.file_name, prepared.sha256)
+    store.close()
+    with app_on(path, monkeypatch) as at:
+        run_map(at)
+        captions = " ".join(c.value for c in at.caption)
+        assert "Our districts" in captions, captions
