@@ -200,7 +200,10 @@ def infer_definitions(rows: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFr
     share is at least 5%, else a rate per 100,000. Value only: a value.
     """
     out = []
-    for measure, part in rows[~rows["measure"].isin(kinds)].groupby("measure", sort=True):
+    undefined = rows.loc[
+        ~rows["measure"].isin(kinds), ["measure", "numerator", "denominator", "value"]
+    ]
+    for measure, part in undefined.groupby("measure", sort=True):
         share = part["numerator"] / part["denominator"]
         ratio = (part["value"] / share).replace([np.inf, -np.inf], np.nan).median()
         if share.notna().any() and np.isfinite(ratio):
@@ -227,7 +230,8 @@ def _summarise(kind: str, rows: pd.DataFrame) -> FileSummary:
     first = last = None
     grains: tuple[str, ...] = ()
     if "period_start" in rows and len(rows):
-        ordered = rows.sort_values("period_start")
-        first, last = ordered["period_label"].iloc[0], ordered["period_label"].iloc[-1]
+        starts = rows["period_start"]
+        first = rows["period_label"].iloc[starts.argmin()]
+        last = rows["period_label"].iloc[starts.argmax()]
         grains = tuple(sorted(rows["granularity"].unique()))
     return FileSummary(kind, label, len(rows), sites, measures, first, last, grains)

@@ -206,7 +206,7 @@ def validate_measures(
         "numerator" if "numerator" in cells.columns else "value",
         "no numerator and no value on this row",
     )
-    is_proportion = measure.map(kinds).eq("proportion").fillna(False)
+    is_proportion = measure.isin([m for m, kind in kinds.items() if kind == "proportion"])
     issues.add_rows(
         is_proportion & (numerator > denominator),
         "numerator",
