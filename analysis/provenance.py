@@ -1,22 +1,23 @@
 """Which tool produced a result, so that a report or an export can be reproduced.
 
-The version in ``pyproject.toml`` and, in a git checkout, the commit.
+The package version (``analysis.__version__``, kept equal to ``pyproject.toml`` by a test)
+and, in a git checkout, the commit.
 """
 
 from __future__ import annotations
 
 import functools
 import subprocess
-import tomllib
 from pathlib import Path
+
+import analysis
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @functools.cache
 def tool_version() -> str:
-    """``0.1.0`` from ``pyproject.toml``, with ``+g<commit>`` when run from a git checkout."""
-    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    """``0.1.0``, with ``+g<commit>`` when run from a git checkout."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -27,5 +28,5 @@ def tool_version() -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+g{commit}" if commit else version
+        return analysis.__version__
+    return f"{analysis.__version__}+g{commit}" if commit else analysis.__version__

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-import analysis
+from analysis.provenance import tool_version
 from pages import _ui
 
 st.title("About")
 st.markdown(
     f"""
-Health inequalities outcomes dashboard, version **{analysis.__version__}**: load site
+Health inequalities outcomes dashboard, version **{tool_version()}**: load site
 measures, compare intervention areas with comparator areas, see whether inequalities
 narrowed, and turn the effect into cost savings with honest uncertainty.
 

@@ -242,3 +242,15 @@ def test_show_chart_passes_the_selection_through_and_keys_the_chart():
     assert keys == {"png_pick_chart", "svg_pick_chart"}
     written = [str(j.value) for j in at.get("json")]
     assert len(written) == 2 and all("pick" in w for w in written), written
+
+
+def test_the_version_in_exports_is_the_packages_and_pyprojects():
+    import tomllib
+
+    import analysis
+    from analysis.provenance import REPO, tool_version
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert analysis.__version__ == declared
+    assert tool_version().split("+")[0] == declared
+    assert f"by hiod {tool_version()}" in Footer().text()
