@@ -159,6 +159,12 @@ def _deferred(
     return lambda: render(sized, footer)
 
 
+CHART_FORMATS = (
+    (chart_png, "png", "image/png", "a PNG image"),
+    (chart_svg, "svg", "image/svg+xml", "an SVG image"),
+)
+
+
 def show_chart(chart: alt.TopLevelMixin, name: str, key: str | None = None, **kwargs: Any) -> Any:
     """Draw ``chart`` (``st.altair_chart(chart, **kwargs)``) with PNG and SVG downloads under it.
 
@@ -173,24 +179,15 @@ def show_chart(chart: alt.TopLevelMixin, name: str, key: str | None = None, **kw
     footer = export_footer()
     key = key or name
     with st.container(horizontal=True, gap="small"):
-        st.download_button(
-            "PNG",
-            _deferred(chart_png, chart, footer),
-            file_name=f"{name}.png",
-            mime="image/png",
-            key=f"png_{key}",
-            on_click="ignore",
-            icon=":material/download:",
-            help="Download the chart as a PNG image (with its source line)",
-        )
-        st.download_button(
-            "SVG",
-            _deferred(chart_svg, chart, footer),
-            file_name=f"{name}.svg",
-            mime="image/svg+xml",
-            key=f"svg_{key}",
-            on_click="ignore",
-            icon=":material/download:",
-            help="Download the chart as an SVG image (with its source line)",
-        )
+        for render, extension, mime, kind in CHART_FORMATS:
+            st.download_button(
+                extension.upper(),
+                _deferred(render, chart, footer),
+                file_name=f"{name}.{extension}",
+                mime=mime,
+                key=f"{extension}_{key}",
+                on_click="ignore",
+                icon=":material/download:",
+                help=f"Download the chart as {kind} (with its source line)",
+            )
     return shown
