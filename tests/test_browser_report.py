@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_server import block_outside
 from tests.report_helpers import FALLS, PROGRAMME_COST, build_with_cli, default_store
 
 pytestmark = pytest.mark.browser
@@ -35,17 +36,8 @@ def report_url(tmp_path_factory):
 
 def test_report_opens_offline_and_prints(page, report_url, tmp_path):
     requested: list[str] = []
-    blocked: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
-
-    def only_the_report(route):
-        if route.request.url == report_url:
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_the_report)
+    blocked = block_outside(page, report_url)
     page.set_viewport_size({"width": 1100, "height": 1400})
     page.goto(report_url)
     page.wait_for_load_state("networkidle")
