@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import fixture_store, load
+from tests.helpers import app_on, fixture_store, load
 
 TIMEOUT = 60
 
@@ -68,24 +67,21 @@ def test_a_suppressed_value_is_grey_and_starred_never_shown(tmp_path, monkeypatc
     )
     load(store, ("late.csv", rows.encode()))
     store.close()
-    monkeypatch.setenv("HIOD_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = run_map(AppTest.from_file("../app.py", default_timeout=TIMEOUT))
-    assert (
-        at.selectbox(
-            key="map_period_falls_admissions_65plus_"
-            + at.selectbox(key="map_level_falls_admissions_65plus").value
-        ).value
-        == "2024/25"
-    )
-    for mode in ("value", "benchmark", "effect"):
-        at.radio(key="map_colour_by").set_value(mode).run()
-        text = json.dumps(chart_specs(at)[0])
-        assert '"value_text": "*"' in text
-        for number in ("1234.56", "1,234.6", "1100.5", "1388.25"):
-            assert number not in text, (mode, number)
-    st.cache_resource.clear()
+    with app_on(path, monkeypatch) as at:
+        run_map(at)
+        assert (
+            at.selectbox(
+                key="map_period_falls_admissions_65plus_"
+                + at.selectbox(key="map_level_falls_admissions_65plus").value
+            ).value
+            == "2024/25"
+        )
+        for mode in ("value", "benchmark", "effect"):
+            at.radio(key="map_colour_by").set_value(mode).run()
+            text = json.dumps(chart_specs(at)[0])
+            assert '"value_text": "*"' in text
+            for number in ("1234.56", "1,234.6", "1100.5", "1388.25"):
+                assert number not in text, (mode, number)
 
 
 def test_a_map_selection_becomes_the_spc_pages_site(app):
@@ -114,7 +110,6 @@ def test_a_map_selection_is_shown_on_compare_areas(app):
 def test_the_map_uses_boundaries_the_user_loaded(tmp_path, monkeypatch):
     from analysis.boundary_files import load_boundary_file, match_codes
     from analysis.geo import bundled_layers
-    from tests.helpers import app_on
 
     path = tmp_path / "own.duckdb"
     store = fixture_store(path)
