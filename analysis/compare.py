@@ -3,7 +3,7 @@
 :func:`run_comparison` is what the Compare page, the CLI, the Savings page and
 the report call: it picks the estimator (:func:`choose_method`, the reason
 shown), runs it (:mod:`analysis.did`, :mod:`analysis.its`,
-:mod:`analysis.synth`), runs the credibility checks
+:mod:`analysis.synth_inference`), runs the credibility checks
 (:mod:`analysis.credibility`), writes the sentence
 (:mod:`analysis.narrative`) and builds the series to draw (observed groups and
 the counterfactual).
@@ -24,7 +24,7 @@ from analysis.effect import Effect
 from analysis.its import its
 from analysis.narrative import effect_sentence
 from analysis.panel import COMPARATOR, INTERVENTION, PanelError, is_post
-from analysis.synth import estimate_synth
+from analysis.synth_inference import estimate_synth
 from analysis.trends import group_series
 
 MethodChoice = Literal["auto", "did", "its", "synth"]

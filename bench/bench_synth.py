@@ -20,7 +20,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.synth import estimate_synth, fit_synth, panel_dataprep, placebo_test
+from analysis.synth import fit_synth
+from analysis.synth_inference import estimate_synth, placebo_test
+from analysis.synth_prep import panel_dataprep
 
 
 def generated_panel(n_donors: int = 300, n_periods: int = 120, n_pre: int = 60, seed: int = 1):

@@ -10,14 +10,9 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, minimize
 
 from analysis.panel import PanelError
-from analysis.synth import (
-    dataprep,
-    estimate_synth,
-    fit_synth,
-    panel_dataprep,
-    placebo_test,
-    solve_w,
-)
+from analysis.synth import fit_synth, solve_w
+from analysis.synth_inference import estimate_synth, placebo_test
+from analysis.synth_prep import dataprep, panel_dataprep
 
 BASQUE = "Basque Country (Pais Vasco)"
 SECTORS = (

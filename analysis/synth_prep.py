@@ -1,0 +1,197 @@
+"""Synthetic control data preparation: the matrices X0, X1, Z0, Z1 for one fit.
+
+Method: Abadie & Gardeazabal (2003, AER 93:113-32); Abadie, Diamond & Hainmueller
+(2010, JASA 105:493-505; 2015, AJPS 59:495-510). Notation as in the papers and
+pysyncon: ``X1`` (k predictors of the treated unit), ``X0`` (k × J donors),
+``Z1``/``Z0`` the pre-period outcomes over which V is chosen.
+
+Data preparation (:func:`dataprep`, :func:`panel_dataprep`) is separate from
+estimation (:func:`analysis.synth.fit_synth`) and inference
+(:func:`analysis.synth_inference.placebo_test`), as in pysyncon's ``Dataprep``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.panel import COMPARATOR, INTERVENTION, PanelError, require_columns
+
+Predictor = tuple[str, Sequence[Any]]
+"""A predictor: (column, periods over which its mean is taken)."""
+
+
+@dataclass(frozen=True)
+class SynthData:
+    """Matrices for one synthetic control fit (rows: predictors or periods; columns: donors).
+
+    ``X0``/``X1`` are ``None`` when no predictors were asked for. ``Y0``/``Y1``
+    hold the outcome over every period; ``Z0``/``Z1`` its pre-period rows used
+    to choose V (and W for an outcomes-only fit).
+    """
+
+    treated: str
+    treatment_time: Any
+    X0: pd.DataFrame | None
+    X1: pd.Series | None
+    Z0: pd.DataFrame
+    Z1: pd.Series
+    Y0: pd.DataFrame
+    Y1: pd.Series
+    notes: tuple[str, ...] = ()
+
+    @property
+    def pre(self) -> np.ndarray:
+        """Flags of the periods before the treatment time (the pre-period)."""
+        return np.asarray(self.Y1.index < self.treatment_time)
+
+
+def dataprep(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: str,
+    donors: Sequence[str],
+    treatment_time: Any,
+    predictors: Sequence[Predictor] = (),
+    optimise_periods: Sequence[Any] | None = None,
+) -> SynthData:
+    """Build X0, X1, Z0, Z1 (and the full outcome series Y0, Y1) from a long frame.
+
+    Each predictor is the mean of ``column`` over its periods (as pysyncon's
+    ``Dataprep``); ``optimise_periods`` (default: every pre-period) are the rows
+    of Z. Periods where the treated outcome is missing are left out; donors with
+    a missing outcome or predictor are dropped (and said so in ``notes``).
+    Raises :class:`PanelError` for no donors, a unit in both groups, an all-missing
+    treated outcome, or no pre-period.
+    """
+    donors = list(dict.fromkeys(donors))
+    if treated in donors:
+        raise PanelError(f"{treated} is both the treated unit and a donor")
+    if not donors:
+        raise PanelError("no donors (comparator sites) to build a synthetic control from")
+    wide = frame.pivot_table(index=time, columns=unit, values=outcome, aggfunc="mean", dropna=False)
+    if treated not in wide.columns or wide[treated].isna().all():
+        raise PanelError(f"the treated unit {treated} has no {outcome} values")
+    wide = wide.loc[wide[treated].notna()].sort_index()
+    pre_periods = wide.index[wide.index < treatment_time]
+    if len(pre_periods) == 0:
+        raise PanelError(f"no pre-period: {treated} has no values before {treatment_time}")
+    wanted = pre_periods if optimise_periods is None else optimise_periods
+    opt = [p for p in wanted if p in pre_periods]
+    if not opt:
+        raise PanelError(f"no pre-period values of {treated} in the periods to optimise over")
+    keep = [d for d in donors if d in wide.columns and wide[d].notna().all()]
+    rows: dict[str, pd.Series] = {}
+    for column, periods in predictors:
+        label = f"{column} ({_span(periods)})"
+        part = frame.loc[frame[time].isin(list(periods))]
+        rows[label] = part.groupby(unit)[column].mean().reindex([treated, *donors])
+    X = pd.DataFrame(rows).T if rows else None
+    if X is not None:
+        if X[treated].isna().any():
+            raise PanelError(f"the treated unit {treated} has missing predictors")
+        keep = [d for d in keep if X[d].notna().all()]
+    notes = ()
+    if len(keep) < len(donors):
+        dropped = [d for d in donors if d not in keep]
+        notes = (f"{len(dropped)} donor(s) left out for missing values: {', '.join(dropped[:10])}",)
+    if not keep:
+        raise PanelError("no donors with complete values over the periods compared")
+    return SynthData(
+        treated=treated,
+        treatment_time=treatment_time,
+        X0=None if X is None else X[keep],
+        X1=None if X is None else X[treated],
+        Z0=wide.loc[opt, keep],
+        Z1=wide.loc[opt, treated],
+        Y0=wide[keep],
+        Y1=wide[treated],
+        notes=notes,
+    )
+
+
+def _span(periods: Sequence[Any]) -> str:
+    dated = pd.Timestamp | np.datetime64
+    values = [str(pd.Timestamp(p).date()) if isinstance(p, dated) else p for p in periods]
+    return f"{values[0]}" if len(values) == 1 else f"{values[0]}–{values[-1]}"
+
+
+def _check_panel(panel: pd.DataFrame) -> None:
+    require_columns(panel, ["site_code", "group", "start_date", "period_start", "value"])
+    groups = panel.groupby("site_code")["group"].nunique()
+    both = sorted(groups.index[groups > 1])
+    if both:
+        raise PanelError(f"site(s) in both intervention and comparator groups: {', '.join(both)}")
+    if not (panel["group"] == INTERVENTION).any():
+        raise PanelError("no intervention sites in the panel")
+    if panel.loc[panel["group"] == INTERVENTION, "start_date"].isna().all():
+        raise PanelError("the intervention sites have no start date, so no pre/post periods")
+
+
+def _weights(rows: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Aggregation weights: denominator if every row has one, else population, else equal."""
+    for column, label in (("denominator", "denominator"), ("population", "population")):
+        if column in rows and (rows[column] > 0).all():
+            return rows[column].astype(float), f"{label}-weighted mean"
+    return pd.Series(1.0, index=rows.index), "unweighted mean"
+
+
+def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthData:
+    """:func:`dataprep` for the tidy panel (:mod:`analysis.panel`): intervention sites vs donors.
+
+    Several intervention sites are fitted as one treated unit, their
+    denominator-weighted mean series (population-weighted when counts are
+    missing, else the plain mean), treated from the earliest start date.
+    ``predictors=True`` adds as predictors the outcome mean in each quarter of the
+    pre-period and the IMD score (or decile) when every site has one.
+    """
+    _check_panel(panel)
+    rows = panel.loc[panel["value"].notna()].copy()
+    treated_rows = rows.loc[rows["group"] == INTERVENTION]
+    sites = sorted(panel.loc[panel["group"] == INTERVENTION, "site_code"].unique())
+    if treated_rows.empty:
+        raise PanelError(f"the intervention site(s) {', '.join(sites)} have no values")
+    start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()
+    weights, how = _weights(treated_rows)
+    treated = sites[0] if len(sites) == 1 else f"intervention aggregate ({len(sites)} sites)"
+    known = [c for c in ("imd_score", "imd_decile") if c in rows and rows[c].notna().all()]
+    imd = known[0] if known else None
+    columns = ["value", *known[:1]]
+    sums = treated_rows[columns].mul(weights, axis=0).assign(_w=weights)
+    agg = sums.groupby(treated_rows["period_start"]).sum()
+    long = agg[columns].div(agg["_w"], axis=0).reset_index().assign(site_code=treated)
+    donors = sorted(panel.loc[panel["group"] == COMPARATOR, "site_code"].unique())
+    long = pd.concat([long, rows.loc[rows["group"] == COMPARATOR, long.columns]])
+    preds: list[Predictor] = []
+    pre_periods = sorted(long.loc[long["period_start"] < start, "period_start"].unique())
+    if predictors and pre_periods:
+        for block in np.array_split(np.asarray(pre_periods), min(4, len(pre_periods))):
+            preds.append(("value", list(block)))
+        if imd:
+            preds.append((imd, pre_periods))
+    data = dataprep(
+        long,
+        unit="site_code",
+        time="period_start",
+        outcome="value",
+        treated=treated,
+        donors=donors,
+        treatment_time=start,
+        predictors=preds,
+    )
+    if not (~data.pre).any():
+        raise PanelError(f"no post-period: no intervention values on or after {start:%Y-%m-%d}")
+    notes = list(data.notes)
+    if len(sites) > 1:
+        notes.append(
+            f"fitted on the {how} of {len(sites)} intervention sites, "
+            f"treated from the earliest start {start:%Y-%m-%d}"
+        )
+    return SynthData(**{**data.__dict__, "notes": tuple(notes)})
