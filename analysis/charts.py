@@ -3,6 +3,9 @@
 Conventions: units in axis titles; the programme start drawn the same way
 everywhere (a dashed vertical rule labelled "programme start"); colours from
 :mod:`analysis.palette`; suppressed points are absent and tooltips say so.
+Shared helpers for the page-family modules: :func:`visible` (drops suppressed
+rows), :func:`records` (only the columns a chart uses), :func:`axis_title`,
+:func:`time_x` (a tick per period) and :func:`start_layers`.
 """
 
 from __future__ import annotations
@@ -78,3 +81,40 @@ def group_trend(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) 
         )
     )
     return alt.layer(lines, start_rules(starts)).properties(height=340, title=title)
+
+
+def visible(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows a chart may show: never a suppressed one."""
+    if "suppressed" in frame.columns:
+        frame = frame[~frame["suppressed"].fillna(False).astype(bool)]
+    return frame
+
+
+def start_layers(starts: pd.Series) -> list[alt.Chart]:
+    """The programme start rules, or nothing when no site has a start date."""
+    known = pd.to_datetime(pd.Series(starts), errors="coerce").dropna()
+    return [start_rules(known)] if len(known) else []
+
+
+def time_x(dates: pd.Series, field: str = "period_start") -> alt.X:
+    """A period-start axis with a tick at each period (not every month of a yearly series)."""
+    ticks = sorted(pd.to_datetime(pd.Series(dates)).dropna().unique())
+    values = [alt.DateTime(year=t.year, month=t.month, date=t.day) for t in ticks]
+    label = "%b %Y" if len(ticks) <= 12 else "%Y"
+    return alt.X(
+        f"{field}:T", title="Period start", axis=alt.Axis(values=values, format=label, labelAngle=0)
+    )
+
+
+def axis_title(unit: str, what: str = "value") -> str:
+    """An axis title with its unit in brackets: ``"value (%)"``, or ``what`` alone."""
+    return f"{what} ({unit})" if unit else what
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Only the columns a chart uses (keeps the spec small and free of other fields)."""
+    out = frame.reindex(columns=columns).copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
+    return out

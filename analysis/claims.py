@@ -17,16 +17,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from analysis.costs import CostTable, UnitCost
-from analysis.savings import (
-    DEFAULT_DRAWS,
-    DEFAULT_SEED,
-    EventsAvoided,
-    SavingsInputError,
-    checked_number,
-    costs_for,
-    format_gbp,
-    simulate_savings,
-)
+from analysis.events_avoided import EventsAvoided
+from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, costs_for, simulate_savings
+from analysis.savings_numbers import SavingsInputError, checked_number, format_gbp
 
 SEED_CLAIM = (
     "730 fewer falls over two years, saving £1.2m hospital, £120k ambulance and "

@@ -93,8 +93,10 @@ def cmd_savings(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from analysis.costs import CostTable
+    from analysis.events_avoided import events_avoided_from_effect
     from analysis.roi import return_on_investment
-    from analysis.savings import events_avoided_from_effect, format_gbp, simulate_savings
+    from analysis.savings import simulate_savings
+    from analysis.savings_numbers import format_gbp
 
     store = Store(args.db, read_only=True)
     try:

@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.charts import unit_label
+from analysis.inequality_groups import site_type_label
 from analysis.inequality_view import (
     DEFAULT_REPS,
     DEFAULT_SEED,
     SIGN_CONVENTIONS,
     inequality_result,
     result_records,
-    site_type_label,
 )
 from analysis.store import Store
 

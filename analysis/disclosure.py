@@ -78,3 +78,46 @@ def display(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         )
         out[column] = text.where(~flagged, SUPPRESSED)
     return out
+
+
+def publishable(
+    frame: pd.DataFrame,
+    count_columns: tuple[str, ...] = ("numerator", "denominator", "n_pooled"),
+    value_columns: tuple[str, ...] = ("value", "lower_ci", "upper_ci", "benchmark"),
+    decimals: int = 2,
+) -> pd.DataFrame:
+    """A table as text for screens and CSV exports: suppressed cells ``*``, numbers rounded.
+
+    In rows flagged ``suppressed``, the numerator and every value column read
+    ``*`` (:data:`analysis.disclosure.SUPPRESSED`); the denominator (people
+    eligible, not a small count) stays. Whole counts print without decimals,
+    values with ``decimals``; missing cells (numbers or text) are empty.
+    """
+    out = frame.copy()
+    hidden = (
+        out["suppressed"].fillna(False).astype(bool)
+        if "suppressed" in out
+        else pd.Series(False, index=out.index)
+    )
+
+    def text(value: object, places: int | None) -> str:
+        if value is None or pd.isna(value):
+            return ""
+        number = float(value)
+        if places is None and number.is_integer():
+            return f"{number:.0f}"
+        return f"{number:.{decimals if places is None else places}f}"
+
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].astype(object).where(out[column].notna(), "")
+    for column in count_columns:
+        if column in out:
+            out[column] = [text(v, None) for v in out[column]]
+            if column == "numerator":
+                out.loc[hidden, column] = SUPPRESSED
+    for column in value_columns:
+        if column in out:
+            out[column] = [text(v, decimals) for v in out[column]]
+            out.loc[hidden, column] = SUPPRESSED
+    return out

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from analysis.areas import published_is_crude
 from analysis.arms import assign_arms
 from analysis.disclosure import DEFAULT_RULE, DisclosureRule, suppress
 from analysis.funnel import (
@@ -43,6 +42,7 @@ from analysis.funnel_overdispersion import (
     significance_from_z,
 )
 from analysis.rates import MethodInputError
+from analysis.site_intervals import published_is_crude
 
 SUPPRESSED = "suppressed"
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.areas import ancestors
 from analysis.geo import BoundaryLayer
+from analysis.site_levels import ancestors
 
 AREA_TYPES = ("la", "icb", "sub_icb", "region")
 """Site types drawn as shapes (when a layer has their codes); the rest are points."""

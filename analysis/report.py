@@ -5,12 +5,12 @@ command line use, so the report shows the same numbers for the same inputs:
 
 - the effect: :func:`analysis.cli_compare.comparison_for` (→
   :func:`analysis.compare.run_comparison`, as the Compare page and ``compare``);
-- the savings: :func:`analysis.savings.events_avoided_from_effect`,
+- the savings: :func:`analysis.events_avoided.events_avoided_from_effect`,
   :func:`analysis.savings.simulate_savings` and :func:`analysis.roi.return_on_investment`
   with the defaults of the Savings page and ``savings`` (3-year horizon, 3.5% a year,
   10,000 draws, the same seed);
 - the inequality picture: :func:`analysis.inequality_view.inequality_result` and
-  :func:`analysis.inequality_view.gap_change` (the Inequalities page's defaults).
+  :func:`analysis.inequality_change_view.gap_change` (the Inequalities page's defaults).
 
 Each part is computed on its own: a part the data cannot support (no comparator sites,
 no unit costs, no deprivation data…) is reported as not available, with the reason,
@@ -34,19 +34,15 @@ from analysis.charts import unit_label
 from analysis.cli_compare import comparison_for
 from analysis.compare import Comparison
 from analysis.costs import CostTable
+from analysis.discounting import GREEN_BOOK_RATE
 from analysis.errors import HiodError
-from analysis.inequality_view import GapChange, InequalityResult, gap_change, inequality_result
+from analysis.events_avoided import events_avoided_from_effect
+from analysis.inequality_change_view import GapChange, gap_change
+from analysis.inequality_view import InequalityResult, inequality_result
 from analysis.panel import PanelError
 from analysis.provenance import tool_version
 from analysis.roi import ReturnOnInvestment, return_on_investment
-from analysis.savings import (
-    DEFAULT_DRAWS,
-    DEFAULT_SEED,
-    GREEN_BOOK_RATE,
-    SavingsEstimate,
-    events_avoided_from_effect,
-    simulate_savings,
-)
+from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, SavingsEstimate, simulate_savings
 from analysis.store import Store
 
 Section = Literal["programme", "data", "effects", "savings", "inequality", "methods", "caveats"]

@@ -20,18 +20,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.costs import CostTable
-from analysis.savings import (
-    GREEN_BOOK_RATE,
-    EventsAvoided,
-    FirstYear,
-    SavingsEstimate,
-    checked_number,
-    costs_for,
-    discount_factors,
-    finite_or_none,
-    percentile_interval,
-    year_weights,
-)
+from analysis.discounting import GREEN_BOOK_RATE, FirstYear, discount_factors, year_weights
+from analysis.events_avoided import EventsAvoided
+from analysis.savings import SavingsEstimate, costs_for
+from analysis.savings_numbers import checked_number, finite_or_none, percentile_interval
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.areas import Level, compare_areas, level_rows
+from analysis.areas import compare_areas
 from analysis.defaults import load_defaults
 from analysis.funnel_view import funnel_view
+from analysis.site_levels import Level, level_rows
 from analysis.store import Store
 
 MEASURE = "smoking_prevalence_qof"

@@ -12,11 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts_map
-from analysis.areas import Level, compare_areas, default_level, level_rows, periods, site_levels
+from analysis.areas import compare_areas
 from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
 from analysis.geo import BoundaryLayer, bundled_layers
 from analysis.geo_join import AREA_TYPES, MapData, area_values, map_data, site_points
+from analysis.site_levels import Level, default_level, level_rows, periods, site_levels
 from pages import _ui, _views
 
 SELECTED_KEY = "selected_site"

@@ -14,9 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts
-from analysis.areas import Level, default_level, site_levels
 from analysis.disclosure import DisclosureRule
-from analysis.inequality_view import GapChange, InequalityResult, gap_change, inequality_result
+from analysis.inequality_change_view import GapChange, gap_change
+from analysis.inequality_view import InequalityResult, inequality_result
+from analysis.site_levels import Level, default_level, site_levels
 from pages._ui import definition as measure_definition
 from pages._ui import get_store, measure_picker, panel, store_version
 
@@ -91,7 +92,7 @@ def level_picker(
 ) -> Level:
     """A select box (in ``where``) of the site types the rows can be shown at.
 
-    Defaults to :func:`analysis.areas.default_level` (the finest level with counts).
+    Defaults to :func:`analysis.site_levels.default_level` (the finest level with counts).
     """
     levels = {level.label: level for level in site_levels(rows, sites)}
     first = default_level(list(levels.values())).label
@@ -132,7 +133,7 @@ def gap_narrowed(
     higher_is_better: bool | None,
     round_to: int | None,
 ) -> GapChange:
-    """:func:`analysis.inequality_view.gap_change` on the measure's panel (cached)."""
+    """:func:`analysis.inequality_change_view.gap_change` on the measure's panel (cached)."""
     return gap_change(
         panel(measure, version),
         kind=kind,

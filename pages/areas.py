@@ -2,19 +2,13 @@
 
 import streamlit as st
 
-from analysis import charts_inequality as charts
-from analysis.areas import (
-    area_choices,
-    area_labels,
-    benchmark_options,
-    compare_areas,
-    level_rows,
-    periods,
-    publishable,
-    sites_to_chart,
-)
+from analysis import charts_areas
+from analysis.area_benchmarks import benchmark_options
+from analysis.areas import compare_areas, sites_to_chart
 from analysis.charts import polarity_text
+from analysis.disclosure import publishable
 from analysis.errors import HiodError
+from analysis.site_levels import area_choices, area_labels, level_rows, periods
 from pages import _ui, _views
 
 st.title("Compare areas")
@@ -121,7 +115,7 @@ limit = st.slider(
 shown, note = sites_to_chart(result.table, limit)
 title = f"{definition.get('label') or measure}, {period}"
 _ui.show_chart(
-    charts.ranked_bars(
+    charts_areas.ranked_bars(
         shown, unit=unit, title=title, benchmark_label=bench.label, benchmark_value=bench.value
     ),
     f"compare_areas_{measure}_{period.replace('/', '-')}",

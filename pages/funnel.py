@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from analysis import charts_inequality as charts
-from analysis.areas import level_rows, periods, publishable
+from analysis import charts_funnel
 from analysis.charts import polarity_text
+from analysis.disclosure import publishable
 from analysis.errors import HiodError
 from analysis.funnel_view import funnel_view
+from analysis.site_levels import level_rows, periods
 from pages import _ui, _views
 
 st.title("Funnel plot")
@@ -61,7 +62,7 @@ cols[3].metric(f"Overall ({unit or 'value'})", f"{view.baseline:,.1f}")
 st.caption(f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {view.method}")
 title = f"{definition.get('label') or measure}, {period}"
 _ui.show_chart(
-    charts.funnel_plot(view, unit=unit, title=title),
+    charts_funnel.funnel_plot(view, unit=unit, title=title),
     f"funnel_{measure}_{period.replace('/', '-')}",
     width="stretch",
 )

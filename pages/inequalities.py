@@ -4,22 +4,25 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts_inequality as charts
-from analysis.areas import area_labels, publishable
 from analysis.charts import polarity_text
+from analysis.disclosure import publishable
 from analysis.errors import HiodError
-from analysis.inequality_view import (
-    SIGN_CONVENTIONS,
+from analysis.inequality_groups import (
     area_options,
     area_rows,
     default_quantiles,
-    fitted_line,
-    gap_sentence,
     inequality_site_types,
     quantile_options,
-    sii_sentence,
     site_type_label,
+)
+from analysis.inequality_view import (
+    SIGN_CONVENTIONS,
+    fitted_line,
+    gap_sentence,
+    sii_sentence,
     summary_table,
 )
+from analysis.site_levels import area_labels
 from pages import _ui, _views
 
 st.title("Inequalities: who is left behind?")

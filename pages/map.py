@@ -3,11 +3,12 @@
 import streamlit as st
 
 from analysis import charts_map
-from analysis.areas import benchmark_options, level_rows, periods
+from analysis.area_benchmarks import benchmark_options
 from analysis.charts import polarity_text
 from analysis.charts_map import area_features, background_features, map_chart
 from analysis.errors import HiodError
 from analysis.geo_join import EFFECT_METHOD, POINTS_NOTE
+from analysis.site_levels import level_rows, periods
 from pages import _map_state as _map
 from pages import _ui, _views
 

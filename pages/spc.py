@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from analysis import charts_inequality as charts
-from analysis.areas import publishable
+from analysis import charts_spc
 from analysis.charts import polarity_text
+from analysis.disclosure import publishable
 from analysis.errors import HiodError
 from analysis.spc_view import (
     MIN_POINTS,
@@ -121,7 +121,9 @@ st.caption(
 )
 title = f"{definition.get('label') or measure}: {label}"
 _ui.show_chart(
-    charts.spc_chart(view, unit=unit, title=title, starts=starts), f"spc_{measure}", width="stretch"
+    charts_spc.spc_chart(view, unit=unit, title=title, starts=starts),
+    f"spc_{measure}",
+    width="stretch",
 )
 for note in view.notes:
     st.info(note)

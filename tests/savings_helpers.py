@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from analysis.costs import CostTable, UnitCost
 from analysis.effect import CountScaleEffect, Effect
-from analysis.savings import EventsAvoided
+from analysis.events_avoided import EventsAvoided
 from analysis.store import Store
 from tests.helpers import FIXTURES, fixture_store, load
 

@@ -12,26 +12,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.areas import (
+from analysis.area_benchmarks import benchmark_for, benchmark_options
+from analysis.areas import compare_areas, sites_to_chart
+from analysis.disclosure import DisclosureRule, publishable
+from analysis.rates import MethodInputError, proportion_ci, rate_ci
+from analysis.site_intervals import rescale_published, site_intervals
+from analysis.site_levels import (
     Level,
     ancestors,
     area_choices,
     area_labels,
-    benchmark_for,
-    benchmark_options,
-    compare_areas,
     default_level,
     is_in,
     level_rows,
     periods,
-    publishable,
-    rescale_published,
-    site_intervals,
     site_levels,
-    sites_to_chart,
 )
-from analysis.disclosure import DisclosureRule
-from analysis.rates import MethodInputError, proportion_ci, rate_ci
 from analysis.standardised import dsr
 from tests.inequality_helpers import DEFAULT, SMALL_COUNT_PRACTICE, inequality_store
 

@@ -12,11 +12,15 @@ import json
 import pandas as pd
 import pytest
 
+from analysis import charts_areas, charts_funnel, charts_spc
 from analysis import charts_inequality as charts
-from analysis.areas import Level, compare_areas, level_rows, publishable, sites_to_chart
+from analysis.areas import compare_areas, sites_to_chart
 from analysis.arms import build_panel
+from analysis.disclosure import publishable
 from analysis.funnel_view import funnel_view
-from analysis.inequality_view import fitted_line, gap_change, inequality_result
+from analysis.inequality_change_view import gap_change
+from analysis.inequality_view import fitted_line, inequality_result
+from analysis.site_levels import Level, level_rows
 from analysis.spc_view import site_series, spc_view
 from tests.inequality_helpers import SMALL_COUNT_PRACTICE, inequality_store
 
@@ -63,7 +67,7 @@ def comparison(store):
 def test_ranked_bars_never_carry_a_suppressed_site(store, small):
     result = comparison(store)
     text = spec_text(
-        charts.ranked_bars(
+        charts_areas.ranked_bars(
             result.table,  # even when handed every row, suppressed ones are dropped
             unit="%",
             title="Smoking",
@@ -77,7 +81,7 @@ def test_ranked_bars_never_carry_a_suppressed_site(store, small):
     assert len(
         json.loads(
             spec_text(
-                charts.ranked_bars(
+                charts_areas.ranked_bars(
                     shown, unit="%", title="t", benchmark_label="b", benchmark_value=None
                 )
             )
@@ -99,7 +103,7 @@ def test_funnel_plot_never_carries_a_suppressed_site(store, small):
     view = funnel_view(
         at[at["period_label"] == "2023/24"], measure_kind="proportion", multiplier=100
     )
-    text = spec_text(charts.funnel_plot(view, unit="%", title="Funnel"))
+    text = spec_text(charts_funnel.funnel_plot(view, unit="%", title="Funnel"))
     assert_absent(text, small)
     assert "Denominator (people eligible)" in text and "value (%)" in text
 
@@ -150,7 +154,7 @@ def test_other_builders_make_valid_specs(store):
             title="t",
             starts=pd.Series(dtype="object"),
         ),
-        charts.spc_chart(
+        charts_spc.spc_chart(
             spc_view(site_series(falls, "E08000015"), improvement="decrease", target=2400.0),
             unit="per 100,000",
             title="Wirral",

@@ -6,8 +6,9 @@ import json
 
 from analysis import charts_savings, palette
 from analysis.costs import load_default_costs
+from analysis.events_avoided import EventsAvoided
 from analysis.roi import sensitivity_table
-from analysis.savings import EventsAvoided, simulate_savings
+from analysis.savings import simulate_savings
 from tests.savings_helpers import FALLS, Z95
 
 

@@ -7,7 +7,9 @@ import pytest
 from analysis.claims import SEED_CLAIM as SEED_CLAIM_ON_PAGE
 from analysis.claims import ClaimParseError, check_claim, parse_claim
 from analysis.costs import load_default_costs
-from analysis.savings import EventsAvoided, SavingsInputError, simulate_savings
+from analysis.events_avoided import EventsAvoided
+from analysis.savings import simulate_savings
+from analysis.savings_numbers import SavingsInputError
 from tests.savings_helpers import FALLS, SEED_CLAIM, fixed_events
 
 

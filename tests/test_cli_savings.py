@@ -10,8 +10,9 @@ from analysis.arms import build_panel
 from analysis.cli import main
 from analysis.compare import run_comparison
 from analysis.costs import CostTable
+from analysis.events_avoided import events_avoided_from_effect
 from analysis.roi import return_on_investment
-from analysis.savings import events_avoided_from_effect, simulate_savings
+from analysis.savings import simulate_savings
 from analysis.store import Store
 from tests.savings_helpers import FALLS, VALUE_ONLY, savings_store
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.areas import Level, level_rows
 from analysis.funnel import funnel_limits, funnel_significance
 from analysis.funnel_overdispersion import adjusted_z_scores, overdispersion, significance_from_z
 from analysis.funnel_view import funnel_view
 from analysis.rates import MethodInputError
+from analysis.site_levels import Level, level_rows
 from tests.inequality_helpers import SMALL_COUNT_PRACTICE, inequality_store
 
 

@@ -18,23 +18,23 @@ import pytest
 from analysis.arms import build_panel
 from analysis.disclosure import DisclosureRule
 from analysis.inequality import deprivation_gap, phe_sii, relative_ranks
-from analysis.inequality_view import (
+from analysis.inequality_change_view import change_statement, gap_change, small_cells
+from analysis.inequality_groups import (
     ALL_AREAS,
     area_options,
     area_rows,
-    change_statement,
     choose_basis,
-    fitted_line,
-    gap_change,
-    gap_sentence,
-    inequality_result,
     inequality_site_types,
     quantile_options,
+    site_quantile,
+)
+from analysis.inequality_view import (
+    fitted_line,
+    gap_sentence,
+    inequality_result,
     quantile_table,
     result_records,
     sii_sentence,
-    site_quantile,
-    small_cells,
 )
 from analysis.rates import MethodInputError
 from tests.inequality_helpers import ICB, inequality_store

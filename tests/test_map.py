@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import charts_map
-from analysis.areas import Level, compare_areas
+from analysis.areas import compare_areas
 from analysis.geo import bundled_layers
 from analysis.geo_join import (
     area_values,
@@ -21,6 +21,7 @@ from analysis.geo_join import (
     site_effects,
     site_positions,
 )
+from analysis.site_levels import Level
 from tests.helpers import fixture_store
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "default"

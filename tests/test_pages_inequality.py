@@ -10,10 +10,12 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.areas import Level, compare_areas, level_rows
+from analysis.areas import compare_areas
 from analysis.arms import build_panel
 from analysis.funnel_view import funnel_view
-from analysis.inequality_view import gap_change, inequality_result
+from analysis.inequality_change_view import gap_change
+from analysis.inequality_view import inequality_result
+from analysis.site_levels import Level, level_rows
 from analysis.spc_view import arm_series, site_series, spc_view
 from analysis.store import Store
 from tests.helpers import app_on

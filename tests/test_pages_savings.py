@@ -17,13 +17,10 @@ from analysis.arms import build_panel
 from analysis.claims import SEED_CLAIM
 from analysis.compare import run_comparison
 from analysis.costs import CostTable
+from analysis.events_avoided import events_avoided_from_effect
 from analysis.roi import return_on_investment
-from analysis.savings import (
-    events_avoided_from_effect,
-    format_gbp,
-    project_savings,
-    simulate_savings,
-)
+from analysis.savings import project_savings, simulate_savings
+from analysis.savings_numbers import format_gbp
 from analysis.store import Store
 from tests.helpers import FIXTURES, app_on
 from tests.savings_helpers import FALLS, VALUE_ONLY, savings_store

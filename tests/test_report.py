@@ -11,7 +11,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.report import ReportOptions, ReportOptionsError, build_report
-from analysis.savings import format_gbp
+from analysis.savings_numbers import format_gbp
 from analysis.store import Store
 from tests.report_helpers import FALLS, PROGRAMME_COST, build_with_cli, default_store
 

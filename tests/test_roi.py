@@ -8,14 +8,14 @@ from dataclasses import replace
 import pytest
 
 from analysis.costs import CostTable, UnitCost
-from analysis.roi import return_on_investment, sensitivity_table
-from analysis.savings import (
+from analysis.events_avoided import (
     EventsAvoided,
-    SavingsInputError,
     events_avoided_from_effect,
     events_avoided_from_rate,
-    simulate_savings,
 )
+from analysis.roi import return_on_investment, sensitivity_table
+from analysis.savings import simulate_savings
+from analysis.savings_numbers import SavingsInputError
 from tests.savings_helpers import FALLS, effect_with_rate_ratio, fixed_events, one_item
 
 

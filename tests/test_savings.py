@@ -13,19 +13,16 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from analysis.costs import CostInputError, CostTable, UnitCost, load_default_costs
+from analysis.discounting import discount_factors, present_value
 from analysis.effect import Effect
-from analysis.savings import (
+from analysis.events_avoided import (
     EventsAvoided,
-    SavingsInputError,
     baseline_events,
-    discount_factors,
     events_avoided_from_effect,
     events_avoided_from_rate,
-    format_gbp,
-    present_value,
-    project_savings,
-    simulate_savings,
 )
+from analysis.savings import project_savings, simulate_savings
+from analysis.savings_numbers import SavingsInputError, format_gbp
 from tests.savings_helpers import FALLS, Z95, effect_with_rate_ratio, fixed_events, one_item
 
 # --- known answers ----------------------------------------------------------------------------
