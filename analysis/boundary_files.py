@@ -1,10 +1,10 @@
-"""A user's own boundaries: read, check and prepare a GeoJSON file or a zipped shapefile.
+"""A user's own boundaries: check and prepare a boundary file the user has read.
 
 Two steps, so that the Data page can offer the file's columns before checking it:
 
-1. :func:`read_boundary_file` reads the bytes of a ``.geojson``/``.json`` file or a
-   ``.zip`` holding a shapefile (``.shp``, ``.shx``, ``.dbf``, ``.prj``) with
-   geopandas (pyogrio) into a :class:`BoundaryFile`, and reprojects it to EPSG:4326.
+1. :func:`analysis.boundary_read.read_boundary_file` reads a ``.geojson``/``.json``
+   file or a zipped shapefile into a :class:`~analysis.boundary_read.BoundaryFile` in
+   EPSG:4326.
 2. :func:`prepare_boundaries` takes the code column the user chose (and optionally a
    name column, the boundary vintage and a layer name), checks every feature and
    returns :class:`PreparedBoundaries`: a :class:`~analysis.geo.BoundaryLayer`
@@ -25,51 +25,24 @@ repaired, and a note says how many.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import re
-import tempfile
-import zipfile
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath, PurePosixPath
-from typing import NoReturn
+from dataclasses import dataclass
+from pathlib import PurePath
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.boundary_read import BoundaryFile, read_boundary_file
 from analysis.errors import InputIssue, LoadRejected
 from analysis.geo import BoundaryLayer
 from analysis.geo_prepare import POLYGONAL, feature_collection, prepare, repair
 from analysis.readers import DEFAULT_MAX_BYTES
 
-SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".zip": "shapefile"}
-SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 TOLERANCE = 0.0005
 """Coverage simplification tolerance in degrees (about 50 m), as for the bundled layers."""
-UNZIPPED_FACTOR = 5
-"""A zip may unpack to at most this many times the upload limit."""
 EXAMPLES = 5
-
-
-@dataclass(frozen=True)
-class BoundaryFile:
-    """A boundary file as read: its features in EPSG:4326 and their attribute columns."""
-
-    file_name: str
-    sha256: str
-    frame: gpd.GeoDataFrame = field(repr=False, compare=False)
-    """One row per feature, in file order, reprojected to EPSG:4326."""
-    source_crs: str
-    """The coordinate reference system the file was in, e.g. ``EPSG:27700``."""
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The attribute columns (everything but the geometry)."""
-        return tuple(str(c) for c in self.frame.columns if c != self.frame.geometry.name)
 
 
 @dataclass(frozen=True)
@@ -94,48 +67,6 @@ class PreparedBoundaries:
     sha256: str
     layer: BoundaryLayer
     summary: BoundarySummary
-
-
-def read_boundary_file(
-    file_name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES
-) -> BoundaryFile:
-    """Read a GeoJSON file or a zipped shapefile from its bytes, reprojected to EPSG:4326.
-
-    Raises :class:`LoadRejected` naming the file when it is too big, empty, of an
-    unknown type, not GeoJSON, not a readable shapefile, has no features, or has no
-    (or an impossible) coordinate reference system.
-    """
-    name = str(file_name)
-    sha = hashlib.sha256(data).hexdigest()
-    if len(data) > max_bytes:
-        _reject(
-            name,
-            f"the file is {len(data) / 1e6:.1f} MB, over the upload limit of "
-            f"{max_bytes / 1e6:.0f} MB: simplify the boundaries first (e.g. mapshaper)",
-        )
-    if not data.strip():
-        _reject(name, "the file is empty")
-    form = SUFFIXES.get(PurePath(name).suffix.lower())
-    if form is None:
-        _reject(
-            name,
-            "unknown boundary file type: use GeoJSON (.geojson or .json) or a shapefile "
-            "zipped with its .shx, .dbf and .prj (.zip)",
-        )
-    frame = _read_geojson(name, data) if form == "geojson" else _read_shapefile(name, data)
-    if frame.empty:
-        _reject(name, "the file holds no features")
-    if frame.crs is None:
-        _reject(
-            name,
-            "the coordinate reference system is unknown (a shapefile needs its .prj): "
-            "add it and load the file again",
-        )
-    source_crs = frame.crs.to_string()
-    if not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    _check_lon_lat(name, frame, source_crs)
-    return BoundaryFile(name, sha, frame.reset_index(drop=True), source_crs)
 
 
 def match_codes(sites: pd.DataFrame) -> frozenset[str]:
@@ -295,94 +226,6 @@ def layer_table(
     return table.astype({"year": "Int64", "load_id": "Int64"})
 
 
-# ---- reading ----------------------------------------------------------------------------
-def _reject(file_name: str, message: str) -> NoReturn:
-    raise LoadRejected([InputIssue(file_name, None, None, message)])
-
-
-def _read_geojson(name: str, data: bytes) -> gpd.GeoDataFrame:
-    """GeoJSON: checked as JSON first, so that a CSV or garbage gets a plain message."""
-    try:
-        parsed = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        _reject(name, "not GeoJSON: the file is not UTF-8 text (is it a binary file?)")
-    except json.JSONDecodeError as exc:
-        _reject(name, f"not GeoJSON: not valid JSON (line {exc.lineno}: {exc.msg})")
-    kind = parsed.get("type") if isinstance(parsed, dict) else None
-    if kind == "Topology":
-        _reject(
-            name, "this is TopoJSON, not GeoJSON: convert it (e.g. mapshaper -o format=geojson)"
-        )
-    if kind not in ("FeatureCollection", "Feature"):
-        _reject(
-            name,
-            'not GeoJSON: a GeoJSON file is a JSON object with "type": "FeatureCollection" '
-            f"(this one's type is {kind!r})",
-        )
-    try:
-        return gpd.read_file(io.BytesIO(data))
-    except Exception as exc:  # pyogrio raises DataSourceError, GEOSException…
-        _reject(name, f"not a readable GeoJSON file: {exc}")
-
-
-def _read_shapefile(name: str, data: bytes) -> gpd.GeoDataFrame:
-    """A zipped shapefile: its parts unpacked (by base name only) into a temporary folder."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        _reject(name, "not a zip file: zip the shapefile's .shp, .shx, .dbf and .prj together")
-    with archive, tempfile.TemporaryDirectory() as folder:
-        members = [
-            m
-            for m in archive.infolist()
-            if not m.is_dir()
-            and not m.filename.startswith("__MACOSX/")
-            and not PurePosixPath(m.filename).name.startswith("._")
-            and PurePosixPath(m.filename).suffix.lower() in SHAPEFILE_PARTS
-        ]
-        shps = [m for m in members if m.filename.lower().endswith(".shp")]
-        if len(shps) != 1:
-            found = ", ".join(m.filename for m in shps)
-            _reject(
-                name,
-                f"the zip holds {len(shps)} shapefiles ({found or 'no .shp file'}): "
-                "zip exactly one, with its .shx, .dbf and .prj",
-            )
-        stem = PurePosixPath(shps[0].filename).with_suffix("")
-        parts = [m for m in members if PurePosixPath(m.filename).with_suffix("") == stem]
-        have = {PurePosixPath(m.filename).suffix.lower() for m in parts}
-        missing = [s for s in (".shx", ".dbf") if s not in have]
-        if missing:
-            _reject(
-                name,
-                f"the zip has {shps[0].filename} but not its {' or '.join(missing)}: "
-                "zip every part of the shapefile (.shp, .shx, .dbf, .prj)",
-            )
-        if sum(m.file_size for m in parts) > UNZIPPED_FACTOR * DEFAULT_MAX_BYTES:
-            _reject(name, "the shapefile is too big once unzipped: simplify it first")
-        for m in parts:
-            target = Path(folder) / ("layer" + PurePosixPath(m.filename).suffix.lower())
-            target.write_bytes(archive.read(m))
-        try:
-            return gpd.read_file(Path(folder) / "layer.shp")
-        except Exception as exc:  # pyogrio raises DataSourceError and others
-            _reject(name, f"not a readable shapefile: {exc}")
-
-
-def _check_lon_lat(name: str, frame: gpd.GeoDataFrame, source_crs: str) -> None:
-    bounds = frame.geometry.total_bounds  # minx, miny, maxx, maxy (NaN if all empty)
-    if np.isfinite(bounds).all() and (
-        bounds[0] < -180 or bounds[2] > 180 or bounds[1] < -90 or bounds[3] > 90
-    ):
-        _reject(
-            name,
-            f"the coordinates (e.g. x up to {bounds[2]:,.0f}) are not longitude/latitude "
-            f"although the file says {source_crs}: they look like metres (British National "
-            "Grid is EPSG:27700); give the file its real coordinate reference system",
-        )
-
-
-# ---- checking ---------------------------------------------------------------------------
 def _codes(values: pd.Series) -> pd.Series:
     """Codes as trimmed text (whole numbers without '.0'); blank = NA."""
     if pd.api.types.is_float_dtype(values) and values.dropna().mod(1).eq(0).all():

@@ -15,11 +15,11 @@ from analysis.boundary_files import (
     layer_table,
     match_codes,
     prepare_boundaries,
-    read_boundary_file,
     suggest_code_column,
     suggest_name_column,
     suggest_year,
 )
+from analysis.boundary_read import read_boundary_file
 from analysis.errors import HiodError, LoadRejected
 from analysis.geo import bundled_layers
 from analysis.store import Store

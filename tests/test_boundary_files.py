@@ -18,10 +18,10 @@ from shapely.geometry import Polygon
 from analysis.boundary_files import (
     load_boundary_file,
     match_codes,
-    read_boundary_file,
     suggest_code_column,
     suggest_year,
 )
+from analysis.boundary_read import read_boundary_file
 from analysis.errors import LoadRejected
 from tests.helpers import assert_same, fixture_store, snapshot
 
