@@ -5,7 +5,9 @@ modifies it, and returns a typed result):
 
 * :func:`did_twfe`: two-way fixed-effects regression (site and period fixed
   effects) of the measure on the treated indicator, SEs clustered by site
-  (Angrist & Pischke 2009, ch. 5; Cameron & Miller 2015).
+  (Angrist & Pischke 2009, ch. 5; Cameron & Miller 2015), or with few
+  intervention sites randomisation inference over placebo intervention sets
+  (:mod:`analysis.did_inference`; Conley & Taber 2011; MacKinnon & Webb 2020).
 * :func:`did_staggered`: Callaway & Sant'Anna (2021) for staggered starts
   (:mod:`analysis.did_staggered`).
 * :func:`estimate_did`: picks one of the two (one start date → TWFE; several →
@@ -19,6 +21,12 @@ modifies it, and returns a typed result):
 Estimates are in the measure's display unit, intervention minus
 counterfactual (negative = a fall), with 95% intervals unless ``confidence``
 says otherwise. The event study lives in :mod:`analysis.event_study`.
+
+``inference`` (TWFE, event study, count scale): ``"cluster"`` keeps CR1
+clustered standard errors; ``"randomisation"`` uses placebo intervention sets
+drawn from the comparators; ``"auto"`` (default) uses randomisation with at
+most 9 intervention sites (fewer than 10) when at least 19 distinct placebo sets exist,
+because clustered errors are far too small with so few treated sites.
 """
 
 from __future__ import annotations
@@ -31,6 +39,19 @@ import numpy as np
 import pandas as pd
 
 from analysis.did_fe import FixedEffects, interval, ols_fe, poisson_fe
+from analysis.did_inference import (
+    CLUSTER_INFERENCE,
+    Inference,
+    Placebos,
+    enough,
+    ols_placebos,
+    placebo_sets,
+    poisson_placebos,
+    post_columns,
+    ri_interval,
+    ri_p_value,
+    usable,
+)
 from analysis.did_prep import Design, Weights, prepare, row_weights
 from analysis.did_staggered import Control, staggered_effect
 from analysis.effect import CountScaleEffect, Effect
@@ -49,17 +70,27 @@ def did_twfe(
     *,
     weights: Weights = "auto",
     confidence: float = 0.95,
+    inference: Inference = "auto",
 ) -> Effect:
-    """Two-way fixed-effects difference-in-differences with SEs clustered by site.
+    """Two-way fixed-effects difference-in-differences, clustered or randomisation inference.
 
     Regression of ``value`` on the treated indicator (intervention site, on or
     after its start: :func:`analysis.panel.is_post`) with site and period fixed
     effects, solved by the within transformation (:mod:`analysis.did_fe`).
-    Standard error: CR1 clustered by site exactly as statsmodels'
-    ``cov_type="cluster"`` on the dummy-variable regression; interval and
-    p-value from Student's t on ``G - 1`` degrees of freedom (``G`` sites).
+    Clustered inference: CR1 standard error clustered by site exactly as
+    statsmodels' ``cov_type="cluster"`` on the dummy-variable regression;
+    interval and p-value from Student's t on ``G - 1`` degrees of freedom
+    (``G`` sites). Randomisation inference (few intervention sites,
+    :mod:`analysis.did_inference`): the regression is re-run on the
+    comparator-only panel with each placebo set of comparator sites treated
+    from the same start(s); interval ``[β̂ - β̃_(s), β̂ - β̃_(r)]`` from the
+    placebo estimates' order statistics, p = ``(1 + #{|β̃| ≥ |β̂|}) / (N + 1)``,
+    ``standard_error`` the placebo estimates' standard deviation, and
+    ``confidence`` the level the interval attains.
     References: Angrist & Pischke (2009), *Mostly Harmless Econometrics*,
-    ch. 5; Cameron & Miller (2015), *J Human Resources* 50:317–372.
+    ch. 5; Cameron & Miller (2015), *J Human Resources* 50:317–372; Conley &
+    Taber (2011), *REStat* 93:113–125; MacKinnon & Webb (2020), *J
+    Econometrics* 218:435–450.
 
     Parameters
     ----------
@@ -74,15 +105,19 @@ def did_twfe(
         risk), ``"none"``, or ``"auto"`` (denominator when every row has one).
     confidence:
         Interval level, 0.95 = 95%.
+    inference:
+        ``"cluster"``, ``"randomisation"`` or ``"auto"`` (module docstring).
 
     Returns
     -------
     Effect
         ``method="did"``; diagnostics: ``clusters``, ``df``, ``n_obs``,
-        ``weights``, ``starts`` (distinct start periods).
+        ``weights``, ``starts`` (distinct start periods), ``inference``; with
+        randomisation inference also ``placebo_draws``, ``placebo_sets``
+        (distinct sets possible) and ``cluster_se`` (the CR1 standard error).
     """
     design = prepare(panel, measure)
-    return _twfe(design, measure, unit, weights, confidence)
+    return _twfe(design, measure, unit, weights, confidence, inference)
 
 
 def did_staggered(
@@ -144,6 +179,7 @@ def estimate_did(
     lags: int | None = None,
     count_se: CountSE = "cluster",
     confidence: float = 0.95,
+    inference: Inference = "auto",
 ) -> Effect:
     """Difference-in-differences with the estimator the start dates call for.
 
@@ -153,6 +189,8 @@ def estimate_did(
     already started as controls; Goodman-Bacon 2021) with its χ² pre-trend
     test. Where numerator and denominator exist, the count scale
     (:func:`did_count_scale`) is added. ``notes`` says which and why.
+    ``inference`` applies to the TWFE effect, the event study and the count
+    scale; the staggered estimator keeps its influence-function inference.
 
     Parameters
     ----------
@@ -172,9 +210,12 @@ def estimate_did(
     lags:
         Periods after the start in the event study (default: up to 12).
     count_se:
-        ``"cluster"`` or ``"quasipoisson"`` standard errors for the count scale.
+        ``"cluster"`` or ``"quasipoisson"`` standard errors for the count scale
+        (when its inference is not randomisation).
     confidence:
         Interval level, 0.95 = 95%.
+    inference:
+        ``"cluster"``, ``"randomisation"`` or ``"auto"`` (module docstring).
 
     Returns
     -------
@@ -185,10 +226,16 @@ def estimate_did(
     design = prepare(panel, measure)
     starts = np.unique(design.cohort[design.intervention])
     if len(starts) == 1:
-        effect = _twfe(design, measure, unit, weights, confidence)
+        effect = _twfe(design, measure, unit, weights, confidence, inference)
         w = row_weights(design, weights, measure)[0]
         study = fit_event_study(
-            design, w, effect.diagnostics["weights"], leads=leads, lags=lags, confidence=confidence
+            design,
+            w,
+            effect.diagnostics["weights"],
+            leads=leads,
+            lags=lags,
+            confidence=confidence,
+            inference=inference,
         )
         why = (
             "all intervention sites start in the same period, so two-way fixed effects "
@@ -215,10 +262,12 @@ def estimate_did(
         effect = replace(effect, notes=(why, *effect.notes))
     if _has_counts(panel):
         try:
-            count_scale = did_count_scale(panel, measure, se=count_se, confidence=confidence)
+            count_scale = did_count_scale(
+                panel, measure, se=count_se, confidence=confidence, inference=inference
+            )
         except PanelError as error:
             return replace(effect, notes=(*effect.notes, f"no count scale: {error}"))
-        extra_note = ()
+        extra_note: tuple[str, ...] = ()
         if len(starts) > 1:
             extra_note = (
                 "the count scale comes from a Poisson model with site and period fixed "
@@ -234,6 +283,7 @@ def did_count_scale(
     *,
     se: CountSE = "cluster",
     confidence: float = 0.95,
+    inference: Inference = "auto",
 ) -> CountScaleEffect:
     """Rate ratio and events avoided from a fixed-effects Poisson model of the counts.
 
@@ -244,11 +294,17 @@ def did_count_scale(
     ``"quasipoisson"`` scales the model covariance by Pearson χ²/(N - K)
     (t on N - K df). ``panel`` is never modified; ``confidence`` is the
     interval level.
+    With randomisation inference (``inference``, as :func:`did_twfe`; ``se``
+    is then not used) the model is re-fitted on the comparator-only panel with
+    each placebo set of comparator sites treated, and the interval of log RR is
+    ``[β̂ - β̃_(s), β̂ - β̃_(r)]`` from the placebo log rate ratios
+    (:mod:`analysis.did_inference`; Conley & Taber 2011; MacKinnon & Webb 2020).
     Events avoided over the post period of the intervention sites:
     ``observed / RR - observed`` (the counterfactual is each treated cell's
     count divided by the rate ratio), its interval from the rate ratio's.
     Sites or periods with no events at all carry no information and are left
-    out (their fixed effect would be -∞).
+    out (their fixed effect would be -∞); in the placebo panel, so are those
+    without events among the comparators.
     """
     design = prepare(panel, measure, outcome="counts")
     y, den = design.y, design.denominator
@@ -263,9 +319,21 @@ def did_count_scale(
     fit = poisson_fe(y[keep], treated[:, None].astype(float), np.log(den[keep]), fe, site, se=se)
     beta, beta_se = float(fit.params[0]), float(fit.se[0])
     low, high, _ = interval(beta, beta_se, fit.df_inference, confidence)
+    label = "SEs clustered by site" if se == "cluster" else "quasi-Poisson SEs"
+    comparator = ~design.intervention[design.site]
+    cmp_site = np.bincount(design.site, y * comparator, design.n_sites)
+    cmp_period = np.bincount(design.period, y * comparator, design.n_periods)
+    with_events = (cmp_site[design.site] > 0) & (cmp_period[design.period] > 0)
+    placebos = placebo_sets(design, inference, rows=with_events)
+    if placebos is not None:
+        placebo = poisson_placebos(placebos, y, np.log(den))
+        if enough(placebo, inference):
+            low, high, level = ri_interval(beta, placebo, confidence)
+            label = placebos.label(usable(placebo))
+            if level < confidence:
+                label += f" (a {level:.0%} interval: too few placebo sets for {confidence:.0%})"
     rr, rr_low, rr_high = float(np.exp(beta)), float(np.exp(low)), float(np.exp(high))
     observed = float(design.y[design.treated].sum())
-    label = "SEs clustered by site" if se == "cluster" else "quasi-Poisson SEs"
     return CountScaleEffect(
         rate_ratio=rr,
         rate_ratio_ci=(rr_low, rr_high),
@@ -330,14 +398,57 @@ def _has_counts(panel: pd.DataFrame) -> bool:
     return bool(panel["numerator"].notna().any() and panel["denominator"].notna().any())
 
 
-def _twfe(design: Design, measure: str, unit: str, weights: Weights, confidence: float) -> Effect:
+def _twfe(
+    design: Design,
+    measure: str,
+    unit: str,
+    weights: Weights,
+    confidence: float,
+    inference: Inference,
+) -> Effect:
     w, label, weight_note = row_weights(design, weights, measure)
     fe = FixedEffects(design.site, design.period, design.n_sites, design.n_periods)
     fit = ols_fe(design.y, design.treated[:, None].astype(float), fe, design.site, w)
     estimate, se = float(fit.params[0]), float(fit.se[0])
     low, high, p = interval(estimate, se, fit.df_inference, confidence)
-    notes = [*design.notes, *([weight_note] if weight_note else []), *design.few_treated_note()]
     starts = len(np.unique(design.cohort[design.intervention]))
+    diagnostics = {
+        "clusters": fit.n_clusters,
+        "df": fit.df_inference,
+        "n_obs": fit.n_obs,
+        "weights": label,
+        "starts": starts,
+        "inference": CLUSTER_INFERENCE,
+    }
+    notes = [*design.notes, *([weight_note] if weight_note else [])]
+    method_label, level = TWFE_LABEL, confidence
+    placebos = placebo_sets(design, inference)
+    placebo = np.array([])
+    if placebos is not None:
+        placebo = ols_placebos(placebos, design.y, w, post_columns).params[:, 0]
+        if not enough(placebo, inference):
+            notes.append(_no_placebos_note(placebos, placebo))
+            placebos = None
+    if placebos is None:
+        notes.extend(design.few_treated_note())
+    else:
+        n = usable(placebo)
+        low, high, level = ri_interval(estimate, placebo, confidence)
+        p = ri_p_value(estimate, placebo)
+        method_label = f"Difference-in-differences (two-way fixed effects), {placebos.label(n)}"
+        notes.append(placebos.note(design.n_intervention))
+        if level < confidence:
+            notes.append(
+                f"with {n} placebo sets the interval's level is {level:.0%}, not "
+                f"{confidence:.0%}: more comparator sites would allow more sets"
+            )
+        diagnostics.update(
+            inference=placebos.label(n),
+            placebo_draws=n,
+            placebo_sets=placebos.possible,
+            cluster_se=se,
+        )
+        se = float(np.nanstd(placebo, ddof=1))
     if starts > 1:
         notes.append(
             "start dates differ: two-way fixed effects then also compares later starters "
@@ -349,7 +460,7 @@ def _twfe(design: Design, measure: str, unit: str, weights: Weights, confidence:
     return Effect(
         measure=measure,
         method="did",
-        method_label=TWFE_LABEL,
+        method_label=method_label,
         estimate=estimate,
         ci_low=low,
         ci_high=high,
@@ -359,14 +470,16 @@ def _twfe(design: Design, measure: str, unit: str, weights: Weights, confidence:
         n_comparator=design.n_comparator,
         n_periods_pre=pre,
         n_periods_post=post,
-        confidence=confidence,
+        confidence=level,
         standard_error=se,
-        diagnostics={
-            "clusters": fit.n_clusters,
-            "df": fit.df_inference,
-            "n_obs": fit.n_obs,
-            "weights": label,
-            "starts": starts,
-        },
+        diagnostics=diagnostics,
         notes=tuple(notes),
+    )
+
+
+def _no_placebos_note(placebos: Placebos, placebo: np.ndarray) -> str:
+    """Why randomisation inference fell back to clustered errors."""
+    return (
+        f"only {usable(placebo)} of {placebos.n_draws} placebo intervention sets could be "
+        "fitted (their sites lack rows in some periods): clustered standard errors are used"
     )

@@ -17,6 +17,16 @@ Pre-trend test: the joint Wald test that every lead (event times from
 (statsmodels ``f_test`` with ``use_t=True``). A small p-value says the groups
 were already diverging before the start.
 
+With few intervention sites (``inference="auto"``: at most 9, and at least
+19 distinct placebo sets) the cluster-robust F test rejects far too often, so
+its p-value and the event-time intervals come from **randomisation
+inference** instead (:mod:`analysis.did_inference`; Conley & Taber 2011;
+MacKinnon & Webb 2020): the same F statistic is computed with sets of
+comparator sites in the intervention sites' place (on the comparator-only
+panel), and p is the rank of the real statistic among theirs; each event
+time's interval is its coefficient minus the placebo coefficients' quantiles,
+and its ``standard_error`` their standard deviation.
+
 With staggered starts and effects that change over time these coefficients
 mix cohorts (Sun & Abraham 2021); :mod:`analysis.did_staggered` gives the
 event-time effects of Callaway & Sant'Anna (2021) instead.
@@ -31,6 +41,16 @@ import pandas as pd
 from scipy import stats
 
 from analysis.did_fe import FixedEffects, interval, ols_fe
+from analysis.did_inference import (
+    CLUSTER_INFERENCE,
+    Inference,
+    enough,
+    ols_placebos,
+    placebo_sets,
+    rank_p_value,
+    ri_interval,
+    usable,
+)
 from analysis.did_prep import Design, Weights, prepare, row_weights
 
 DEFAULT_LEADS = 6
@@ -53,7 +73,8 @@ class EventStudy:
     """Event-time effects (``table``, one row per event time; -1 = reference) and pre-trend test.
 
     ``pre_trend_p`` is ``None`` when there is only one period before the start
-    (nothing to test). ``pre_trend_test`` names the test and its degrees of freedom.
+    (nothing to test). ``pre_trend_test`` names the test and how its p-value
+    was found; ``inference`` says where the intervals and p-value come from.
     """
 
     table: pd.DataFrame
@@ -62,6 +83,7 @@ class EventStudy:
     pre_trend_test: str
     n_clusters: int
     weights: str
+    inference: str = CLUSTER_INFERENCE
 
 
 def event_study(
@@ -72,6 +94,7 @@ def event_study(
     lags: int | None = None,
     weights: Weights = "auto",
     confidence: float = 0.95,
+    inference: Inference = "auto",
 ) -> EventStudy:
     """Event-study regression with binned end points and the F pre-trend test (module docstring).
 
@@ -92,6 +115,11 @@ def event_study(
         all, ``"auto"`` by denominator when every row has one.
     confidence:
         Level of the intervals (0.95 = 95%).
+    inference:
+        ``"cluster"`` (CR1 clustered by site), ``"randomisation"`` (placebo
+        intervention sets, :mod:`analysis.did_inference`) or ``"auto"``
+        (randomisation with at most 9 intervention sites and at least 19
+        possible placebo sets).
 
     Returns
     -------
@@ -101,7 +129,9 @@ def event_study(
     """
     design = prepare(panel, measure)
     w, label, _ = row_weights(design, weights, measure)
-    return fit_event_study(design, w, label, leads=leads, lags=lags, confidence=confidence)
+    return fit_event_study(
+        design, w, label, leads=leads, lags=lags, confidence=confidence, inference=inference
+    )
 
 
 def fit_event_study(
@@ -112,6 +142,7 @@ def fit_event_study(
     leads: int | None = None,
     lags: int | None = None,
     confidence: float = 0.95,
+    inference: Inference = "auto",
 ) -> EventStudy:
     """:func:`event_study` on a prepared design (used by :mod:`analysis.did`)."""
     event = design.period_number[design.period] - design.cohort[design.site]
@@ -126,37 +157,60 @@ def fit_event_study(
     x = np.column_stack([(binned == e) & treated_site for e in times]).astype(float)
     fe = FixedEffects(design.site, design.period, design.n_sites, design.n_periods)
     fit = ols_fe(design.y, x, fe, design.site, w)
+    pre = [j for j, e in enumerate(times) if e < reference]
+
+    def columns(placebo_event: np.ndarray) -> np.ndarray:
+        placebo_binned = np.clip(placebo_event, -lead, lag)
+        return np.column_stack([placebo_binned == e for e in times]).astype(float)
+
+    placebos = placebo_sets(design, inference)
+    fits = None if placebos is None else ols_placebos(placebos, design.y, w, columns, pre or None)
+    how = CLUSTER_INFERENCE
+    if placebos is not None and fits is not None:
+        if enough(fits.params[:, 0], inference):
+            how = placebos.label(usable(fits.params[:, 0]))
+        else:
+            placebos, fits = None, None
     rows = []
+    level = confidence
     for j, e in enumerate(times):
-        low, high, _ = interval(fit.params[j], fit.se[j], fit.df_inference, confidence)
-        rows.append((e, fit.params[j], low, high, fit.se[j]))
+        if fits is None:
+            low, high, _ = interval(fit.params[j], fit.se[j], fit.df_inference, confidence)
+            se = fit.se[j]
+        else:
+            low, high, level = ri_interval(fit.params[j], fits.params[:, j], confidence)
+            se = float(np.nanstd(fits.params[:, j], ddof=1))
+        rows.append((e, fit.params[j], low, high, se))
     rows.append((reference, 0.0, np.nan, np.nan, np.nan))
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS[:5])).sort_values("event_time")
     first_binned = (table["event_time"] == -lead) & (seen.min() < -lead)
     last_binned = (table["event_time"] == lag) & (seen.max() > lag)
     table["binned"] = first_binned | last_binned
-    table["confidence"] = confidence
+    table["confidence"] = level
     table["statistic"] = "effect by period relative to start"
-    table["method"] = "event study (two-way fixed effects, SEs clustered by site)"
-    pre = [j for j, e in enumerate(times) if e < reference]
+    table["method"] = f"event study (two-way fixed effects), {how}"
+    table = table.reset_index(drop=True)
     if not pre:
-        return EventStudy(
-            table.reset_index(drop=True),
-            None,
-            None,
-            "no pre-trend test: only one period before the start",
-            fit.n_clusters,
-            weights_label,
-        )
+        test = "no pre-trend test: only one period before the start"
+        return EventStudy(table, None, None, test, fit.n_clusters, weights_label, how)
     b, v = fit.params[pre], fit.cov[np.ix_(pre, pre)]
     q = len(pre)
     statistic = float(b @ np.linalg.solve(v, b) / q)
-    p = float(stats.f.sf(statistic, q, fit.df_inference))
-    return EventStudy(
-        table.reset_index(drop=True),
-        p,
-        statistic,
-        f"joint F test that all {q} leads are zero, F({q}, {fit.df_inference}), cluster-robust",
-        fit.n_clusters,
-        weights_label,
-    )
+    if (
+        placebos is None
+        or fits is None
+        or fits.statistic is None
+        or not enough(fits.statistic, inference)
+    ):
+        p = float(stats.f.sf(statistic, q, fit.df_inference))
+        test = (
+            f"joint F test that all {q} leads are zero, F({q}, {fit.df_inference}), cluster-robust"
+        )
+    else:
+        p = rank_p_value(statistic, fits.statistic)
+        test = (
+            f"joint F test that all {q} leads are zero (cluster-robust Wald statistic), "
+            f"p-value from {placebos.label(usable(fits.statistic))}: the rank of the "
+            "statistic among the placebo sets' statistics"
+        )
+    return EventStudy(table, p, statistic, test, fit.n_clusters, weights_label, how)
