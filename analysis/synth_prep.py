@@ -13,7 +13,7 @@ estimation (:func:`analysis.synth.fit_synth`) and inference
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,11 @@ class SynthData:
 
     ``X0``/``X1`` are ``None`` when no predictors were asked for. ``Y0``/``Y1``
     hold the outcome over every period; ``Z0``/``Z1`` its pre-period rows used
-    to choose V (and W for an outcomes-only fit).
+    to choose V (and W for an outcomes-only fit). ``n_treated`` is the number of
+    sites pooled into the treated unit; ``donor_weights`` (shaped as ``Y0``) the
+    weight each donor would carry in such a pool in each period (``None``:
+    equal weights), so that same-size placebos can be pooled the same way
+    (:func:`analysis.synth_inference.placebo_test`); ``pooling`` names it.
     """
 
     treated: str
@@ -43,6 +47,9 @@ class SynthData:
     Y0: pd.DataFrame
     Y1: pd.Series
     notes: tuple[str, ...] = ()
+    n_treated: int = 1
+    donor_weights: pd.DataFrame | None = None
+    pooling: str = "unweighted mean"
 
     @property
     def pre(self) -> np.ndarray:
@@ -98,7 +105,7 @@ def dataprep(
         if X[treated].isna().any():
             raise PanelError(f"the treated unit {treated} has missing predictors")
         keep = [d for d in keep if X[d].notna().all()]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if len(keep) < len(donors):
         dropped = [d for d in donors if d not in keep]
         notes = (f"{len(dropped)} donor(s) left out for missing values: {', '.join(dropped[:10])}",)
@@ -135,12 +142,38 @@ def _check_panel(panel: pd.DataFrame) -> None:
         raise PanelError("the intervention sites have no start date, so no pre/post periods")
 
 
-def _weights(rows: pd.DataFrame) -> tuple[pd.Series, str]:
-    """Aggregation weights: denominator if every row has one, else population, else equal."""
-    for column, label in (("denominator", "denominator"), ("population", "population")):
+def _weight_column(rows: pd.DataFrame) -> str | None:
+    """The aggregation weight: denominator if every row has one, else population, else none."""
+    for column in ("denominator", "population"):
         if column in rows and (rows[column] > 0).all():
-            return rows[column].astype(float), f"{label}-weighted mean"
-    return pd.Series(1.0, index=rows.index), "unweighted mean"
+            return column
+    return None
+
+
+def _weights(rows: pd.DataFrame, column: str | None) -> tuple[pd.Series, str]:
+    """Aggregation weights of the rows in ``column`` (``None``: equal) and how they pool."""
+    if column is None:
+        return pd.Series(1.0, index=rows.index), "unweighted mean"
+    return rows[column].astype(float), f"{column}-weighted mean"
+
+
+def _donor_weights(
+    donor_rows: pd.DataFrame, column: str | None, data: SynthData
+) -> tuple[pd.DataFrame | None, str]:
+    """Donors' weights per period (as ``data.Y0``) in the column pooling the treated sites.
+
+    Equal weights (``None``) when the treated sites are not weighted or some
+    donor row has no positive weight.
+    """
+    if column is None or not (donor_rows[column] > 0).all():
+        return None, "unweighted mean"
+    wide = donor_rows.pivot_table(
+        index="period_start", columns="site_code", values=column, aggfunc="mean"
+    )
+    weights = wide.reindex(index=data.Y0.index, columns=data.Y0.columns).astype(float)
+    if weights.isna().to_numpy().any():
+        return None, "unweighted mean"
+    return weights, f"{column}-weighted mean"
 
 
 def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthData:
@@ -148,7 +181,9 @@ def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthDat
 
     Several intervention sites are fitted as one treated unit, their
     denominator-weighted mean series (population-weighted when counts are
-    missing, else the plain mean), treated from the earliest start date.
+    missing, else the plain mean), treated from the earliest start date; the
+    donors' weights in the same column are kept (``donor_weights``) so that
+    placebos of as many donors are pooled alike.
     ``predictors=True`` adds as predictors the outcome mean in each quarter of the
     pre-period and the IMD score (or decile) when every site has one.
     """
@@ -159,7 +194,8 @@ def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthDat
     if treated_rows.empty:
         raise PanelError(f"the intervention site(s) {', '.join(sites)} have no values")
     start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()
-    weights, how = _weights(treated_rows)
+    column = _weight_column(treated_rows)
+    weights, how = _weights(treated_rows, column)
     treated = sites[0] if len(sites) == 1 else f"intervention aggregate ({len(sites)} sites)"
     known = [c for c in ("imd_score", "imd_decile") if c in rows and rows[c].notna().all()]
     imd = known[0] if known else None
@@ -188,10 +224,17 @@ def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthDat
     )
     if not (~data.pre).any():
         raise PanelError(f"no post-period: no intervention values on or after {start:%Y-%m-%d}")
-    notes = list(data.notes)
-    if len(sites) > 1:
-        notes.append(
-            f"fitted on the {how} of {len(sites)} intervention sites, "
-            f"treated from the earliest start {start:%Y-%m-%d}"
-        )
-    return SynthData(**{**data.__dict__, "notes": tuple(notes)})
+    if len(sites) == 1:
+        return data
+    pooled = (
+        f"fitted on the {how} of {len(sites)} intervention sites, "
+        f"treated from the earliest start {start:%Y-%m-%d}"
+    )
+    donor_weights, pooling = _donor_weights(rows.loc[rows["group"] == COMPARATOR], column, data)
+    return replace(
+        data,
+        notes=(*data.notes, pooled),
+        n_treated=len(sites),
+        donor_weights=donor_weights,
+        pooling=pooling,
+    )
