@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_load(args: argparse.Namespace) -> int:
     """Load files (or the defaults); print what happened."""
     from analysis.defaults import load_defaults
-    from analysis.ingest import prepare_batch
+    from analysis.usecases import load_files
 
     if not args.files and not args.defaults:
         print("nothing to load: name files, or --defaults", file=sys.stderr)
@@ -53,7 +53,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             outcomes = load_defaults(store)
         else:
             files = [(str(p), p.read_bytes()) for p in args.files]
-            outcomes = store.apply(prepare_batch(files, store.catalogue()))
+            outcomes = list(load_files(store, files).outcomes)
     finally:
         store.close()
     if args.json:
@@ -72,13 +72,19 @@ def add_savings_parser(commands: argparse._SubParsersAction) -> None:
         "savings", help="costs avoided from the comparison's effect, with intervals and ROI"
     )
     savings.add_argument("--measure", required=True, help="measure id (see the Overview)")
+    savings.add_argument(
+        "--method", choices=cli_compare.METHODS, default="auto", help="as for compare"
+    )
     savings.add_argument("--programme-cost", type=float, default=None, help="£, paid up front")
     savings.add_argument("--horizon", type=float, default=3.0, help="years (default 3)")
     savings.add_argument(
         "--discount-rate", type=float, default=0.035, help="a year (default 0.035, Green Book)"
     )
     savings.add_argument(
-        "--population", type=float, default=None, help="people the rate applies to (value-only)"
+        "--population",
+        type=float,
+        default=None,
+        help="value-only measures: people at risk in each period of the measure",
     )
     savings.add_argument("--draws", type=int, default=10_000, help="simulation draws")
     savings.add_argument("--seed", type=int, default=20240401, help="random seed")
@@ -90,63 +96,37 @@ def add_savings_parser(commands: argparse._SubParsersAction) -> None:
 
 def cmd_savings(args: argparse.Namespace) -> int:
     """Events avoided × the stored unit costs of the measure, as on the Savings page."""
-    import pandas as pd
-
-    from analysis.costs import CostTable
-    from analysis.events_avoided import events_avoided_from_effect
-    from analysis.roi import return_on_investment
-    from analysis.savings import simulate_savings
     from analysis.savings_numbers import format_gbp
+    from analysis.usecases import SavingsSettings, savings_for
 
+    settings = SavingsSettings(
+        horizon_years=args.horizon,
+        discount_rate=args.discount_rate,
+        draws=args.draws,
+        seed=args.seed,
+    )
     store = Store(args.db, read_only=True)
     try:
-        comparison = cli_compare.comparison_for(store, args.measure)
-        info = store.measures_overview().set_index("measure").loc[args.measure]
-        costs = CostTable.from_frame(store.unit_costs(), file="unit costs in the database")
+        outcome = savings_for(
+            store,
+            args.measure,
+            args.method,
+            settings,
+            population=args.population,
+            programme_cost=args.programme_cost,
+        )
     finally:
         store.close()
-    polarity = info["higher_is_better"]
-    events = events_avoided_from_effect(
-        comparison.effect,
-        comparison.post_years,
-        higher_is_better=not pd.isna(polarity) and bool(polarity),
-        population=args.population,
-        multiplier=float(info["multiplier"] or 1),
-    )
-    estimate = simulate_savings(
-        events, costs, args.horizon, args.discount_rate, args.draws, args.seed
-    )
-    roi = (
-        return_on_investment(estimate, args.programme_cost)
-        if args.programme_cost is not None
-        else None
-    )
-    effect = comparison.effect
-    payload = {
-        **estimate.to_json_dict(),
-        "events_avoided_per_year": estimate.events_avoided / estimate.assumptions.horizon_years,
-        "comparison": {
-            "method": effect.method,
-            "method_label": effect.method_label,
-            "estimate": effect.estimate,
-            "ci_low": effect.ci_low,
-            "ci_high": effect.ci_high,
-            "unit": effect.unit,
-            "rate_ratio": getattr(effect.count_scale, "rate_ratio", None),
-            "post_years": comparison.post_years,
-            "sentence": comparison.sentence,
-        },
-        "assumption_lines": list(estimate.assumptions.lines()),
-        "roi": None if roi is None else roi.to_json_dict(),
-    }
     if args.json:
-        print(json.dumps(payload, indent=2, default=str))
+        print(json.dumps(outcome.to_json_dict(), indent=2, default=str))
         return 0
+    estimate, roi = outcome.estimate, outcome.roi
+    print(outcome.comparison.sentence)
+    print(f"Observed: {outcome.figure.text()}.")
     low, high = estimate.events_avoided_ci
-    print(comparison.sentence)
     print(
-        f"Events avoided over {args.horizon:g} years: {estimate.events_avoided:,.0f} "
-        f"(95% interval {low:,.0f} to {high:,.0f})"
+        f"{outcome.figure.words.capitalize()} over the {args.horizon:g}-year horizon: "
+        f"{estimate.events_avoided:,.0f} (95% interval {low:,.0f} to {high:,.0f})"
     )
     low, high = estimate.savings_gbp_ci
     print(

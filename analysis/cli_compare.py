@@ -6,37 +6,19 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from analysis.arms import build_panel
-from analysis.charts import unit_label
-from analysis.compare import Comparison, run_comparison
 from analysis.store import Store
+from analysis.usecases import comparison_for, comparison_json, format_p
+
+METHODS = ["auto", "did", "its", "synth"]
 
 
 def add_parser(commands: argparse._SubParsersAction, db_help: str) -> None:
     """Register ``compare`` and its options."""
     compare = commands.add_parser("compare", help="intervention vs comparator effect estimate")
     compare.add_argument("--measure", required=True, help="measure id (see the Overview)")
-    compare.add_argument("--method", choices=["auto", "did", "its", "synth"], default="auto")
+    compare.add_argument("--method", choices=METHODS, default="auto")
     compare.add_argument("--db", type=Path, default=None, help=db_help)
     compare.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def comparison_for(store: Store, measure: str, method: str = "auto") -> Comparison:
-    """Run the comparison for ``measure`` under the saved grouping."""
-    store.check_measure(measure)
-    info = store.measures_overview().set_index("measure").loc[measure]
-    polarity = info["higher_is_better"]
-    return run_comparison(
-        build_panel(store.panel_rows(measure)),
-        measure=measure,
-        label=info["label"] or measure,
-        unit=unit_label(info["kind"], info["multiplier"]),
-        multiplier=float(info["multiplier"] or 1),
-        higher_is_better=None if pd.isna(polarity) else bool(polarity),
-        method=method,  # type: ignore[arg-type]
-    )
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -46,22 +28,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
         result = comparison_for(store, args.measure, args.method)
     finally:
         store.close()
-    payload = {
-        **result.effect.to_json_dict(),
-        "method_reason": result.method_reason,
-        "sentence": result.sentence,
-        "post_years": result.post_years,
-        "checks": [c.__dict__ for c in result.checks],
-    }
+    payload = comparison_json(result)
     if args.json:
         print(json.dumps(payload, default=str, indent=2))
-    else:
-        e = result.effect
+        return 0
+    e = result.effect
+    print(
+        f"{e.method_label}: {e.estimate:,.3g} {e.unit} ({e.confidence:.0%} CI "
+        f"{e.ci_low:,.3g} to {e.ci_high:,.3g}), p {_p_words(e.p_value)}"
+    )
+    print(result.sentence)
+    print(f"Why this method: {result.method_reason}.")
+    if "events_benefit" in payload:
+        low, high = payload["events_benefit_ci"]
         print(
-            f"{e.method_label}: {e.estimate:,.3g} {e.unit} ({e.confidence:.0%} CI "
-            f"{e.ci_low:,.3g} to {e.ci_high:,.3g}), p = {e.p_value}"
+            f"{payload['events_benefit']:,.0f} {payload['events_words']} over "
+            f"{payload['events_years']:.1f} years (95% interval {low:,.0f} to {high:,.0f})"
         )
-        print(result.sentence)
-        for check in result.checks:
-            print(f"  [{check.status}] {check.name}: {check.explanation}")
+    else:
+        print(f"No events figure: {payload['events_problem']}")
+    for check in result.checks:
+        print(f"  [{check.status}] {check.name}: {check.explanation}")
+    for note in e.notes:
+        print(f"  note: {note}")
     return 0
+
+
+def _p_words(p: float | None) -> str:
+    text = format_p(p)
+    return text if text.startswith("<") or text == "—" else f"= {text}"

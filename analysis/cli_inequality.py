@@ -2,7 +2,7 @@
 
 Per period: the slope and relative index of inequality with their intervals,
 the most-vs-least deprived fifth gap, and each deprivation group's value, from
-:func:`analysis.inequality_view.inequality_result` (the page's defaults unless
+:func:`analysis.usecases.inequality_for` (the page's defaults unless
 ``--site-type``, ``--area`` or ``--groups`` say otherwise). ``--json`` prints a
 list with one object per period.
 """
@@ -13,18 +13,15 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from analysis.charts import unit_label
 from analysis.inequality_groups import site_type_label
 from analysis.inequality_view import (
     DEFAULT_REPS,
     DEFAULT_SEED,
     SIGN_CONVENTIONS,
-    inequality_result,
     result_records,
 )
 from analysis.store import Store
+from analysis.usecases import inequality_for, measure_definition
 
 
 def add_parser(commands: argparse._SubParsersAction, db_help: str) -> None:
@@ -52,31 +49,27 @@ def cmd_inequality(args: argparse.Namespace) -> int:
     """Print the indices per period (JSON list with --json, else a readable table)."""
     store = Store(args.db, read_only=True)
     try:
-        store.check_measure(args.measure)
-        info = store.measures_overview().set_index("measure").loc[args.measure]
-        rows, sites = store.panel_rows(args.measure), store.sites()
+        definition = measure_definition(store, args.measure)
+        outcome = inequality_for(
+            store,
+            args.measure,
+            with_gap=False,
+            site_type=args.site_type,
+            area=args.area,
+            quantiles=args.groups,
+            reps=args.reps,
+            seed=args.seed,
+        )
     finally:
         store.close()
-    multiplier = 1.0 if pd.isna(info["multiplier"]) else float(info["multiplier"])
-    unit = unit_label(info["kind"], info["multiplier"])
-    result = inequality_result(
-        rows,
-        sites,
-        kind=info["kind"],
-        multiplier=multiplier,
-        site_type=args.site_type,
-        area=args.area,
-        quantiles=args.groups,
-        reps=args.reps,
-        seed=args.seed,
-    )
+    result, unit = outcome.result, definition.unit
     records = result_records(result, args.measure, unit)
     if args.json:
         print(json.dumps(records, indent=2))
         return 0
     words = "in percentage points" if unit == "%" else (unit or "in the measure's unit")
     print(
-        f"{info['label'] or args.measure}: {site_type_label(result.site_type)}, "
+        f"{definition.label}: {site_type_label(result.site_type)}, "
         f"{result.area_name}, by IMD {result.group_word} (1 = most deprived); SII and gap "
         f"{words}."
     )

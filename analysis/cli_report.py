@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from analysis.report import SECTIONS, ReportOptions, build_report
+from analysis.cli_compare import METHODS
+from analysis.report import SECTIONS, ReportOptions, ReportOptionsError, build_report
 from analysis.store import Store
 
 
@@ -35,6 +36,16 @@ def add_parser(commands: argparse._SubParsersAction, db_help: str) -> None:
         "--programme-cost", type=float, default=None, help="£, paid up front (adds ROI)"
     )
     parser.add_argument("--title", default=ReportOptions.title, help="the report's title")
+    parser.add_argument(
+        "--method", choices=METHODS, default="auto", help="the comparison's method, as compare"
+    )
+    parser.add_argument(
+        "--population",
+        action="append",
+        default=None,
+        metavar="MEASURE=N",
+        help="people at risk in each period, for a value-only measure (repeat for more)",
+    )
     parser.add_argument("--db", type=Path, default=None, help=db_help)
 
 
@@ -45,6 +56,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         sections=tuple(args.section or SECTIONS),
         programme_cost=args.programme_cost,
         title=args.title,
+        method=args.method,
+        populations=tuple(_population(text) for text in args.population or ()),
     )
     started = time.monotonic()
     store = Store(args.db, read_only=True)
@@ -60,3 +73,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _population(text: str) -> tuple[str, float]:
+    """``MEASURE=N`` → (measure, N); a bad one is an error naming the option."""
+    measure, _, number = text.partition("=")
+    try:
+        return measure, float(number)
+    except ValueError:
+        raise ReportOptionsError(
+            f"--population {text!r}: write MEASURE=N, e.g. falls_value_only=50000"
+        ) from None

@@ -12,24 +12,27 @@ the counterfactual).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from analysis.credibility import Check, scorecard
-from analysis.did import estimate_did, leave_one_out
+from analysis.did import did_staggered, did_twfe, estimate_did
 from analysis.effect import Effect
 from analysis.its import its
+from analysis.measure_definition import MeasureDefinition
 from analysis.narrative import effect_sentence
 from analysis.panel import COMPARATOR, INTERVENTION, PanelError, is_post
+from analysis.synth import fit_synth
 from analysis.synth_inference import estimate_synth
+from analysis.synth_prep import panel_dataprep
 from analysis.trends import group_series
 
 MethodChoice = Literal["auto", "did", "its", "synth"]
 MIN_DONORS_FOR_SYNTH = 19  # p = 1/(J+1) < 0.05 needs J ≥ 19 placebo donors
-MAX_LEAVE_ONE_OUT = 40  # refits; beyond this the check is skipped (cost)
+MAX_LEAVE_ONE_OUT = 40  # refits; beyond this a random sample of comparators is dropped
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Comparison:
     series: pd.DataFrame  # group, period_start, value, line ("observed"/"counterfactual")
     post_years: float
     leave_one_out: tuple[float, ...]
+    definition: MeasureDefinition
 
 
 def panel_shape(panel: pd.DataFrame) -> dict[str, object]:
@@ -109,6 +113,56 @@ def _estimator(method: str, measure: str, unit: str) -> Callable[[pd.DataFrame],
     raise PanelError(f"unknown method '{method}': use auto, did, its or synth")
 
 
+def _point_estimator(method: str, measure: str, unit: str) -> Callable[[pd.DataFrame], float]:
+    """The same point estimate without its inference, for the leave-one-out refits."""
+    if method == "synth":
+
+        def synth_point(p: pd.DataFrame) -> float:
+            data = panel_dataprep(p)
+            return float(fit_synth(data, "outcomes_only").gap[~data.pre].mean())
+
+        return synth_point
+    if method == "did":
+
+        def did_point(p: pd.DataFrame) -> float:
+            starts = p.loc[p["group"] == INTERVENTION, "start_date"].dropna().nunique()
+            if starts <= 1:
+                return did_twfe(p, measure, unit, inference="cluster").estimate
+            return did_staggered(p, measure, unit).estimate
+
+        return did_point
+    return lambda p: _estimator(method, measure, unit)(p).estimate
+
+
+def leave_one_out_range(
+    panel: pd.DataFrame, estimate: Callable[[pd.DataFrame], float], seed: int = 20240401
+) -> tuple[tuple[float, ...], str]:
+    """The range of the estimate with each comparator dropped in turn, and what was done.
+
+    Every comparator is dropped in turn when there are at most
+    :data:`MAX_LEAVE_ONE_OUT`; beyond that, each of a seeded random sample of
+    that many (each refit costs an estimate). The text says which, or why the
+    check was skipped.
+    """
+    comparators = sorted(panel.loc[panel["group"] == COMPARATOR, "site_code"].unique())
+    if len(comparators) < 2:
+        return (), "skipped: leave-one-out needs at least two comparator sites"
+    how = f"each of the {len(comparators)} comparators dropped in turn"
+    if len(comparators) > MAX_LEAVE_ONE_OUT:
+        rng = np.random.default_rng(seed)
+        comparators = sorted(rng.choice(comparators, MAX_LEAVE_ONE_OUT, replace=False))
+        how = (
+            f"each of {MAX_LEAVE_ONE_OUT} comparators, a random sample of the "
+            f"{panel.loc[panel['group'] == COMPARATOR, 'site_code'].nunique()}, dropped in turn"
+        )
+    codes = panel["site_code"].to_numpy()
+    try:
+        values = [estimate(panel[codes != code]) for code in comparators]
+    except PanelError as exc:
+        return (), f"skipped: {exc}"
+    return (float(np.nanmin(values)), float(np.nanmax(values))), how
+
+
 def post_years(panel: pd.DataFrame) -> float:
     """Length in years of the intervention sites' post period (earliest start to last end)."""
     post = panel[is_post(panel)]
@@ -137,36 +191,46 @@ def _counterfactual(effect: Effect, observed: pd.DataFrame, start: pd.Timestamp)
     return pd.DataFrame({"period_start": mine.index, "value": (mine - shift).to_numpy()})
 
 
+def _reason(chosen_reason: str, effect: Effect) -> str:
+    """The choice's reason, the method actually used and the sites it left out."""
+    dropped = [n for n in effect.notes if "left out" in n]
+    text = f"{chosen_reason}. Used: {effect.method_label}"
+    return text + ("; " + "; ".join(dropped) if dropped else "")
+
+
+def _collapsed_interval_note(effect: Effect) -> tuple[str, ...]:
+    """Why an interval is a single value, when it is."""
+    if not (np.isfinite(effect.ci_low) and effect.ci_low == effect.ci_high):
+        return ()
+    return (
+        "The interval is a single value: the method's inference found no variation to "
+        "measure uncertainty with (every placebo or residual gave the same answer), so it "
+        "does not mean the estimate is certain.",
+    )
+
+
 def run_comparison(
     panel: pd.DataFrame,
-    *,
-    measure: str,
-    label: str,
-    unit: str,
-    multiplier: float,
-    higher_is_better: bool | None,
+    definition: MeasureDefinition,
     method: MethodChoice = "auto",
 ) -> Comparison:
-    """Estimate the programme effect for one measure with checks and a sentence."""
+    """Estimate the programme effect for one measure with checks and a sentence.
+
+    The effect is in ``definition.effect_unit`` (percentage points for a %,
+    per 100,000 a month for a monthly rate).
+    """
+    measure, unit = definition.measure, definition.effect_unit
     chosen, reason = choose_method(panel)
     if method != "auto":
         reason = f"chosen by hand (the automatic choice would be {chosen}: {reason})"
         chosen = method
-    estimator = _estimator(chosen, measure, unit)
-    effect = estimator(panel)
-    loo: tuple[float, ...] = ()
-    n_comparators = panel.loc[panel["group"] == COMPARATOR, "site_code"].nunique()
-    if 2 <= n_comparators <= MAX_LEAVE_ONE_OUT:
-        try:
-            result = leave_one_out(panel, estimator)
-            loo = (result.low, result.high)
-        except PanelError:
-            loo = ()
-    observed = group_series(panel, multiplier)
+    effect = _estimator(chosen, measure, unit)(panel)
+    effect = replace(effect, notes=(*effect.notes, *_collapsed_interval_note(effect)))
+    loo, loo_how = leave_one_out_range(panel, _point_estimator(chosen, measure, unit))
+    observed = group_series(panel, definition.multiplier)
     mine = observed[observed["group"] == INTERVENTION]
     start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()
-    pre_level = float(mine.loc[mine["period_start"] < start, "value"].mean())
-    checks = scorecard(effect, panel, loo, pre_level)
+    checks = scorecard(effect, panel, loo, loo_how, definition.multiplier)
     counterfactual = _counterfactual(effect, mine, start).assign(
         group="counterfactual", line="counterfactual"
     )
@@ -176,10 +240,11 @@ def run_comparison(
     )
     return Comparison(
         effect=effect,
-        method_reason=reason,
+        method_reason=_reason(reason, effect),
         checks=checks,
-        sentence=effect_sentence(effect, label, checks, higher_is_better),
+        sentence=effect_sentence(effect, definition.label, checks, definition.higher_is_better),
         series=series,
         post_years=post_years(panel),
         leave_one_out=loo,
+        definition=definition,
     )

@@ -104,14 +104,16 @@ def events_avoided_from_effect(
     higher_is_better: bool = False,
     population: float | None = None,
     multiplier: float | None = None,
+    periods_per_year: float = 1.0,
 ) -> EventsAvoided:
     """Events avoided from an estimated effect, over its post period of ``years`` years.
 
-    With ``effect.count_scale`` (a Poisson/binomial model on counts): events
+    With ``effect.count_scale`` (counterfactual − observed counts of the method): events
     avoided = s × observed × (1/RR − 1), simulated with log RR normal (SE from
     the interval's width on the log scale). Otherwise (value-only measures)
     ``population`` and ``multiplier`` are required and
-    :func:`events_avoided_from_rate` is used.
+    :func:`events_avoided_from_rate` is used, with the measure's own period
+    length (``periods_per_year``: 12 for a monthly rate, 4 quarterly, 1 yearly).
     """
     years = checked_number(years, "years", 0, strict=True)
     direction: Literal["fewer", "more"] = "more" if higher_is_better else "fewer"
@@ -123,14 +125,16 @@ def events_avoided_from_effect(
                 "give population (people at risk) and multiplier (e.g. 100000 for a rate per "
                 "100,000) to turn the rate into events"
             )
+        estimate, ci = mean_post_effect(effect)
         found = events_avoided_from_rate(
-            effect.estimate,
-            (effect.ci_low, effect.ci_high),
+            estimate,
+            ci,
             population,
             years,
             multiplier,
             confidence=effect.confidence,
             higher_is_better=higher_is_better,
+            periods_per_year=periods_per_year,
         )
         return replace(found, measure=effect.measure, unit=effect.unit)
     rr = checked_number(cs.rate_ratio, "rate_ratio", 0, strict=True)
@@ -160,6 +164,22 @@ def events_avoided_from_effect(
     )
 
 
+def mean_post_effect(effect: Effect) -> tuple[float, tuple[float, float]]:
+    """The effect averaged over the post periods, with its interval.
+
+    Σ over post periods of (counterfactual − observed) is the mean post-period
+    effect × the number of periods. For difference-in-differences and
+    synthetic control the estimate is that mean already; an interrupted time
+    series' estimate is the level change at the first post period, and its
+    mean adds the slope change (``average_post_effect``, :mod:`analysis.its`).
+    """
+    average = effect.diagnostics.get("average_post_effect")
+    if average is None:
+        return effect.estimate, (effect.ci_low, effect.ci_high)
+    low, high = effect.diagnostics["average_post_effect_ci"]
+    return float(average), (float(low), float(high))
+
+
 def events_avoided_from_rate(
     estimate: float,
     ci: tuple[float, float],
@@ -170,13 +190,17 @@ def events_avoided_from_rate(
     confidence: float = 0.95,
     higher_is_better: bool = False,
     measure: str = "",
+    periods_per_year: float = 1.0,
 ) -> EventsAvoided:
-    """Planning path for value-only rates: events = −s × Δrate × population × years ÷ multiplier.
+    """Value-only rates: events = −s × Δrate × population × n × years ÷ multiplier.
 
-    ``estimate`` and ``ci`` are the change in an annual rate per ``multiplier``
-    people (intervention minus counterfactual; negative = fewer events);
+    ``estimate`` and ``ci`` are the change in the rate per ``multiplier``
+    people *per period of the measure* (intervention minus counterfactual;
+    negative = fewer events); ``n`` = ``periods_per_year`` is the number of
+    those periods in a year (12 for a monthly rate, 4 quarterly, 1 for an
+    annual rate), so a monthly rate is never read as an annual one.
     ``population`` is the user's number of people at risk. Events are
-    simulated as Normal with SE = interval width × population × years ÷
+    simulated as Normal with SE = interval width × population × n × years ÷
     (multiplier × 2z). An age-standardised rate applied to a crude population
     is an approximation: say so next to the number.
     """
@@ -187,8 +211,9 @@ def events_avoided_from_rate(
     population = checked_number(population, "population", 0, strict=True)
     years = checked_number(years, "years", 0, strict=True)
     multiplier = checked_number(multiplier, "multiplier", 0, strict=True)
+    n = checked_number(periods_per_year, "periods_per_year", 0, strict=True)
     s = -1 if higher_is_better else 1
-    k = population * years / multiplier
+    k = population * n * years / multiplier
     ends = sorted((-s * low * k, -s * high * k))
     return EventsAvoided(
         events=-s * estimate * k,
@@ -198,12 +223,18 @@ def events_avoided_from_rate(
         spread=(high - low) * k / (2 * z_for(confidence)),
         confidence=confidence,
         direction="more" if higher_is_better else "fewer",
-        effect_per_event_year=-s * multiplier / population,
+        effect_per_event_year=-s * multiplier / (population * n),
         measure=measure,
         unit=f"per {multiplier:,.0f}",
-        basis=f"rate change {estimate:g} per {multiplier:,.0f} a year × population "
-        f"{population:,.0f} × {years:g} years (Normal on events)",
+        basis=f"rate change {estimate:,.4g} per {multiplier:,.0f} {_per_period(n)} × "
+        f"{n:g} period(s) a year × population {population:,.0f} × {years:.2f} years "
+        "(Normal on events)",
     )
+
+
+def _per_period(periods_per_year: float) -> str:
+    words = {12.0: "a month", 4.0: "a quarter", 1.0: "a year"}
+    return words.get(float(periods_per_year), f"a period ({periods_per_year:g} a year)")
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,12 @@
 :func:`build_report` computes every figure with the functions the pages and the
 command line use, so the report shows the same numbers for the same inputs:
 
-- the effect: :func:`analysis.cli_compare.comparison_for` (→
-  :func:`analysis.compare.run_comparison`, as the Compare page and ``compare``);
-- the savings: :func:`analysis.events_avoided.events_avoided_from_effect`,
-  :func:`analysis.savings.simulate_savings` and :func:`analysis.roi.return_on_investment`
-  with the defaults of the Savings page and ``savings`` (3-year horizon, 3.5% a year,
-  10,000 draws, the same seed);
-- the inequality picture: :func:`analysis.inequality_view.inequality_result` and
-  :func:`analysis.inequality_change_view.gap_change` (the Inequalities page's defaults).
+- the effect: :func:`analysis.usecases.comparison_for` (as the Compare page and ``compare``);
+- the events and savings: :func:`analysis.usecases.events_figure` and
+  :func:`analysis.usecases.savings_from` with the defaults of the Savings page and
+  ``savings`` (3-year horizon, 3.5% a year, 10,000 draws, the same seed);
+- the inequality picture: :func:`analysis.usecases.inequality_from` (the Inequalities
+  page's defaults).
 
 Each part is computed on its own: a part the data cannot support (no comparator sites,
 no unit costs, no deprivation data…) is reported as not available, with the reason,
@@ -30,20 +28,29 @@ from typing import Literal
 import pandas as pd
 
 from analysis.arms import build_panel, default_arms
-from analysis.charts import unit_label
-from analysis.cli_compare import comparison_for
-from analysis.compare import Comparison
+from analysis.compare import Comparison, MethodChoice
 from analysis.costs import CostTable
 from analysis.discounting import GREEN_BOOK_RATE
 from analysis.errors import HiodError
-from analysis.events_avoided import events_avoided_from_effect
-from analysis.inequality_change_view import GapChange, gap_change
-from analysis.inequality_view import InequalityResult, inequality_result
+from analysis.inequality_change_view import GapChange
+from analysis.inequality_view import InequalityResult
+from analysis.measure_definition import MeasureDefinition
 from analysis.panel import PanelError
 from analysis.provenance import tool_version
-from analysis.roi import ReturnOnInvestment, return_on_investment
-from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, SavingsEstimate, simulate_savings
+from analysis.roi import ReturnOnInvestment
+from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, SavingsEstimate
+from analysis.savings_numbers import SavingsInputError
 from analysis.store import Store
+from analysis.usecases import (
+    EventsFigure,
+    SavingsSettings,
+    comparison_for,
+    definitions_from_overview,
+    events_figure,
+    inequality_from,
+    savings_from,
+    stored_costs,
+)
 
 Section = Literal["programme", "data", "effects", "savings", "inequality", "methods", "caveats"]
 SECTIONS: dict[str, str] = {
@@ -55,7 +62,7 @@ SECTIONS: dict[str, str] = {
     "methods": "Methods and references",
     "caveats": "Caveats in plain English",
 }
-USER_ERRORS = (HiodError, PanelError)
+USER_ERRORS = (HiodError, PanelError, SavingsInputError)
 
 
 class ReportOptionsError(HiodError):
@@ -69,8 +76,15 @@ class ReportOptions:
     ``measures``: measure ids (empty: :func:`default_measures`); ``sections``: keys of
     :data:`SECTIONS`, printed in that order; ``programme_cost``: £ paid up front (ROI
     when given); ``horizon_years``, ``discount_rate``, ``draws`` and ``seed`` are the
-    savings simulation's settings (the Savings page's and CLI's defaults).
+    savings simulation's settings (the Savings page's and CLI's defaults); ``method``
+    the comparison's (``auto``, ``did``, ``its``, ``synth``), as ``compare --method``;
+    ``populations``: (measure, people at risk in each period) for value-only measures, as
+    ``savings --population``.
     """
+
+    def settings(self) -> SavingsSettings:
+        """The savings simulation's settings."""
+        return SavingsSettings(self.horizon_years, self.discount_rate, self.draws, self.seed)
 
     measures: tuple[str, ...] = ()
     sections: tuple[str, ...] = tuple(SECTIONS)
@@ -80,6 +94,12 @@ class ReportOptions:
     discount_rate: float = GREEN_BOOK_RATE
     draws: int = DEFAULT_DRAWS
     seed: int = DEFAULT_SEED
+    method: MethodChoice = "auto"
+    populations: tuple[tuple[str, float], ...] = ()
+
+    def population(self, measure: str) -> float | None:
+        """The people at risk (in each period) given for a value-only ``measure``, if any."""
+        return dict(self.populations).get(measure)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.sections if s not in SECTIONS]
@@ -107,6 +127,8 @@ class MeasureFindings:
     start_dates: pd.Series = field(repr=False)
     comparison: Comparison | None = None
     comparison_problem: str | None = None
+    events: EventsFigure | None = None
+    events_problem: str | None = None
     savings: SavingsEstimate | None = None
     roi: ReturnOnInvestment | None = None
     savings_problem: str | None = None
@@ -139,16 +161,8 @@ def default_measures(store: Store) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _polarity(value: object) -> bool | None:
-    return None if value is None or pd.isna(value) else bool(value)
-
-
-def _multiplier(value: object) -> float:
-    return 1.0 if value is None or pd.isna(value) else float(value or 1)
-
-
 def _savings(
-    findings: MeasureFindings, info: pd.Series, costs: CostTable, options: ReportOptions
+    findings: MeasureFindings, costs: CostTable, options: ReportOptions
 ) -> tuple[SavingsEstimate | None, ReturnOnInvestment | None, str | None]:
     """The ``savings`` command's figures for this measure, or why there are none."""
     comparison = findings.comparison
@@ -164,39 +178,36 @@ def _savings(
             ),
         )
     try:
-        events = events_avoided_from_effect(
-            comparison.effect,
-            comparison.post_years,
-            higher_is_better=bool(findings.higher_is_better),
-            multiplier=_multiplier(info["multiplier"]),
-        )
-        estimate = simulate_savings(
-            events, costs, options.horizon_years, options.discount_rate, options.draws, options.seed
+        outcome = savings_from(
+            comparison,
+            costs,
+            options.settings(),
+            population=options.population(findings.measure),
+            programme_cost=options.programme_cost,
         )
     except USER_ERRORS as exc:
         return None, None, str(exc)
-    roi = return_on_investment(estimate, options.programme_cost) if options.programme_cost else None
-    return estimate, roi, None
+    return outcome.estimate, outcome.roi, None
 
 
 def measure_findings(
     store: Store,
-    measure: str,
-    info: pd.Series,
+    definition: MeasureDefinition,
     sites: pd.DataFrame,
     costs: CostTable,
     options: ReportOptions,
 ) -> MeasureFindings:
     """Compute the parts of the report the chosen sections need for one measure."""
+    measure = definition.measure
     rows = store.panel_rows(measure)
     panel = build_panel(rows)
     intervention, comparators = default_arms(rows)
     findings = MeasureFindings(
         measure=measure,
-        label=str(info["label"] or measure) if not pd.isna(info["label"]) else measure,
-        kind=str(info["kind"]),
-        unit=unit_label(info["kind"], info["multiplier"]),
-        higher_is_better=_polarity(info["higher_is_better"]),
+        label=definition.label,
+        kind=str(definition.kind),
+        unit=definition.unit,
+        higher_is_better=definition.higher_is_better,
         intervention_sites=tuple(intervention),
         comparator_sites=tuple(comparators),
         start_dates=panel["start_date"],
@@ -205,29 +216,27 @@ def measure_findings(
     wanted = set(options.sections)
     if wanted & {"effects", "savings", "caveats", "methods"}:
         try:
-            parts["comparison"] = comparison_for(store, measure)
+            parts["comparison"] = comparison_for(store, measure, options.method)
         except USER_ERRORS as exc:
             parts["comparison_problem"] = str(exc)
+        if "comparison" in parts:
+            try:
+                parts["events"] = events_figure(
+                    parts["comparison"],  # type: ignore[arg-type]
+                    options.population(measure),
+                )
+            except USER_ERRORS as exc:
+                parts["events_problem"] = str(exc)
     if "savings" in wanted:
         interim = _replace(findings, parts)
-        estimate, roi, problem = _savings(interim, info, costs, options)
+        estimate, roi, problem = _savings(interim, costs, options)
         parts |= {"savings": estimate, "roi": roi, "savings_problem": problem}
     if "inequality" in wanted:
-        multiplier = _multiplier(info["multiplier"])
         try:
-            parts["inequality"] = inequality_result(
-                rows, sites, kind=findings.kind, multiplier=multiplier
-            )
+            outcome = inequality_from(rows, sites, definition)
+            parts["inequality"], parts["gap"] = outcome.result, outcome.gap
         except USER_ERRORS as exc:
             parts["inequality_problem"] = str(exc)
-        if findings.kind in ("proportion", "rate") and len(panel):
-            parts["gap"] = gap_change(
-                panel,
-                kind=findings.kind,
-                multiplier=multiplier,
-                unit=findings.unit,
-                higher_is_better=findings.higher_is_better,
-            )
     return _replace(findings, parts)
 
 
@@ -241,10 +250,11 @@ def gather(store: Store, options: ReportOptions) -> ReportData:
     for measure in measures:
         store.check_measure(measure)
     overview = store.measures_overview().set_index("measure")
+    definitions = definitions_from_overview(overview.reset_index())
     sites = store.sites()
-    costs = CostTable.from_frame(store.unit_costs(), file="unit costs in the database")
+    costs = stored_costs(store)
     findings = tuple(
-        measure_findings(store, m, overview.loc[m], sites, costs, options) for m in measures
+        measure_findings(store, definitions[m], sites, costs, options) for m in measures
     )
     return ReportData(
         options=options,

@@ -30,6 +30,7 @@ from analysis.report_html import (
     unavailable,
 )
 from analysis.savings_numbers import format_gbp
+from analysis.usecases import format_p
 
 
 def _footer(data: ReportData) -> Footer:
@@ -58,7 +59,7 @@ def effect_block(data: ReportData, f: MeasureFindings) -> str:
         ("Why this method", c.method_reason),
         (f"Effect ({e.unit or 'value'})", f"{e.estimate:,.1f}"),
         (f"{e.confidence:.0%} interval", _interval(e.ci_low, e.ci_high)),
-        ("p-value", "—" if e.p_value is None else f"{e.p_value:.3f}"),
+        ("p-value", format_p(e.p_value)),
         ("Sites", f"{e.n_intervention} intervention vs {e.n_comparator} comparator"),
         ("Periods", f"{e.n_periods_pre} before, {e.n_periods_post} after the start"),
     ]
@@ -68,11 +69,13 @@ def effect_block(data: ReportData, f: MeasureFindings) -> str:
             (
                 "On the count scale",
                 f"rate ratio {cs.rate_ratio:.3f} (95% CI {cs.rate_ratio_ci[0]:.3f} to "
-                f"{cs.rate_ratio_ci[1]:.3f}, {cs.model}); {cs.events_avoided:,.0f} events "
-                f"avoided over the post period (95% CI "
-                f"{_interval(*cs.events_avoided_ci, '{:,.0f}'.format)})",
+                f"{cs.rate_ratio_ci[1]:.3f}, {cs.model})",
             )
         )
+    if f.events is not None:
+        rows.append((f.events.words.capitalize(), f.events.text()))
+    elif f.events_problem:
+        rows.append(("Events", f"not given: {f.events_problem}"))
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
     headline = (
         f"<p class='headline'>Effect: {esc(_sig(e.estimate) + unit)} "
@@ -123,7 +126,7 @@ def savings_block(data: ReportData, f: MeasureFindings) -> str:
     )
     rows = [
         (
-            f"Events avoided over {years} years",
+            f"{(f.events.words if f.events else 'events avoided').capitalize()} over {years} years",
             f"{s.events_avoided:,.0f} (95% interval "
             f"{_interval(*s.events_avoided_ci, '{:,.0f}'.format)})",
         ),

@@ -126,7 +126,7 @@ SELECT m.measure, any_value(d.label) AS label, any_value(d.kind) AS kind,
     count(*) AS rows, count(DISTINCT m.site_code) AS sites,
     arg_min(m.period_label, m.period_start) AS first_period,
     arg_max(m.period_label, m.period_start) AS last_period,
-    bool_or(m.numerator IS NOT NULL) AS has_counts
+    bool_or(m.numerator IS NOT NULL) AS has_counts, mode(m.granularity) AS granularity
 FROM measures_current m LEFT JOIN definitions_current d USING (measure)
 GROUP BY m.measure ORDER BY m.measure
 """

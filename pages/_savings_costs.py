@@ -5,8 +5,8 @@ import streamlit as st
 from analysis.costs import COLUMNS as COST_COLUMNS
 from analysis.costs import CostInputError, CostTable
 from analysis.errors import HiodError, LoadRejected
-from analysis.ingest import prepare_batch
 from analysis.readers import ReadFailed, read_table
+from analysis.usecases import load_files
 from pages import _ui
 
 
@@ -91,9 +91,7 @@ def unit_cost_editor(store, measure: str) -> CostTable | None:
             "Save these unit costs to the database", disabled=not changed, key="save_costs"
         ):
             try:
-                outcome = store.apply(
-                    prepare_batch([("unit_costs_edited.csv", csv.encode())], store.catalogue())
-                )[0]
+                outcome = load_files(store, [("unit_costs_edited.csv", csv.encode())]).outcomes[0]
                 st.cache_data.clear()
                 st.success(f"Unit costs saved as load #{outcome.load_id} ({outcome.status}).")
             except LoadRejected as exc:

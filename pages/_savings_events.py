@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from analysis.compare import run_comparison
+from analysis.compare import Comparison
 from analysis.errors import HiodError
-from analysis.events_avoided import EventsAvoided, baseline_events, events_avoided_from_effect
+from analysis.events_avoided import baseline_events
+from analysis.measure_definition import MeasureDefinition
 from analysis.panel import PanelError
+from analysis.usecases import comparison_from_rows, events_figure
 from pages import _ui
 
 FROM_COMPARISON = "From the comparison"
@@ -13,20 +15,16 @@ PLANNING = "Planning (projection)"
 
 
 def events_from_comparison(
-    panel, measure: str, label: str, unit: str, multiplier: float, higher_is_better
-) -> tuple[EventsAvoided, list[str]]:
-    """Events avoided from the comparison's effect, and notes for the assumptions."""
+    rows, definition: MeasureDefinition
+) -> tuple[Comparison, float | None, list[str]]:
+    """The comparison, the population a value-only rate applies to, and notes for the assumptions.
+
+    Shows the events (:func:`analysis.usecases.events_figure`) as the CLI and report give them.
+    """
     notes: list[str] = []
     try:
         with st.spinner("Estimating the effect…"):
-            comparison = run_comparison(
-                panel,
-                measure=measure,
-                label=label,
-                unit=unit,
-                multiplier=multiplier,
-                higher_is_better=higher_is_better,
-            )
+            comparison = comparison_from_rows(rows, definition)
     except (PanelError, HiodError, ValueError) as exc:
         st.warning(f"No comparison can be made for this measure: {exc}. Use **{PLANNING}**.")
         st.stop()
@@ -36,41 +34,40 @@ def events_from_comparison(
     population = None
     if effect.count_scale is None:
         st.info(
-            f"`{measure}` has published values but no counts, so the effect ({unit}) must be "
-            "applied to a population to give events. Enter the number of people the rate "
-            "applies to (e.g. residents aged 65+ in the intervention areas)."
+            f"`{definition.measure}` has published values but no counts, so the effect "
+            f"({effect.unit}) must be applied to a population to give events. Enter the number "
+            f"of people the rate applies to in each {definition.period_word} (e.g. residents "
+            "aged 65+ in the intervention areas)."
         )
         population = st.number_input(
-            "Population the rate applies to",
+            f"People at risk in each {definition.period_word}",
             min_value=1.0,
             value=None,
             step=1000.0,
-            key=f"savings_population_{measure}",
+            key=f"savings_population_{definition.measure}",
         )
         if population is None:
             st.stop()
     try:
-        events = events_avoided_from_effect(
-            effect,
-            comparison.post_years,
-            higher_is_better=bool(higher_is_better),
-            population=population,
-            multiplier=multiplier,
-        )
+        figure = events_figure(comparison, population)
     except HiodError as exc:
         _ui.show_error(exc)
         st.stop()
+    st.metric(
+        f"Observed: {figure.words} a year",
+        f"{figure.per_year:,.0f}",
+        help=figure.text(),
+    )
     st.caption(
-        f"Post period observed: {comparison.post_years:.1f} years. {events.basis}. Events avoided "
-        "a year are the total over the post period ÷ its length; years of the horizon beyond the "
-        "post period assume the effect continues."
+        f"{figure.text()}. {figure.basis}. Years of the horizon beyond the post period assume "
+        "the effect continues."
     )
     notes.append(
-        f"Events avoided a year = the post-period total ÷ its length from the earliest start "
+        f"Events a year = the post-period total ÷ its length from the earliest start "
         f"({comparison.post_years:.1f} years); sites that started later count fewer years in it, "
         "so with staggered starts the annual figure understates a year with every site running."
     )
-    return events, notes
+    return comparison, population, notes
 
 
 def planning_inputs(panel, measure: str, unit: str, multiplier: float) -> tuple[float, int, int]:

@@ -9,14 +9,14 @@ from pages import _ui
 from pages._savings_figures import events_text, figure
 
 
-def show_results(estimate: SavingsEstimate, measure: str) -> None:
-    """Events avoided, costs avoided and per event, with charts and tables by item and year."""
+def show_results(estimate: SavingsEstimate, measure: str, words: str = "events avoided") -> None:
+    """Events avoided (or ``words``), costs avoided and per event, by item and year."""
     kind = "Projected" if estimate.kind == "projection" else "Estimated"
     st.subheader(f"{kind} costs avoided over {estimate.assumptions.horizon_years:g} years")
     cols = st.columns(3)
     figure(
         cols[0],
-        f"Events avoided over {estimate.assumptions.horizon_years:g} years",
+        f"{words.capitalize()} over {estimate.assumptions.horizon_years:g} years",
         estimate.events_avoided,
         estimate.events_avoided_ci,
         events_text,

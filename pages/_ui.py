@@ -9,6 +9,7 @@ once. Pages call these and :mod:`analysis`; they hold no SQL or statistics.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import altair as alt
@@ -21,7 +22,14 @@ from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
 from analysis.exports import ATTRIBUTION as ATTRIBUTION
 from analysis.exports import Footer, chart_png, chart_svg, table_csv
+from analysis.measure_definition import MeasureDefinition
 from analysis.store import Store
+from analysis.usecases import (
+    POLARITY_WORDS,
+    definitions_from_overview,
+    definitions_table,
+    save_definitions,
+)
 
 # Streamlit (1.67) treats a ``pages/`` folder beside the entry script as a legacy
 # multipage app on the first script run of a fresh server, until ``st.navigation``
@@ -83,11 +91,54 @@ def definition(measure: str) -> dict:
     return table.set_index("measure").loc[measure].to_dict()
 
 
+def measure_definition(measure: str) -> MeasureDefinition:
+    """A measure's typed definition (decoded once, in :mod:`analysis.measure_definition`)."""
+    return definitions_from_overview(overview(store_version()))[measure]
+
+
+def ask_polarity(definition: MeasureDefinition) -> MeasureDefinition | None:
+    """The definition with a polarity: as stored, or asked of the user and optionally saved.
+
+    A measure loaded without ``higher_is_better`` gets no "better/worse" and no
+    "events avoided" until the user says which way is good. Returns None while
+    unanswered.
+    """
+    if definition.higher_is_better is not None:
+        return definition
+    st.warning(
+        f"**{definition.label}** has no stated polarity. Say whether higher is better before "
+        "events avoided or better/worse are shown."
+    )
+    left, right = st.columns([2, 1])
+    answer = left.radio(
+        "For this measure",
+        ["Lower is better", "Higher is better"],
+        index=None,
+        horizontal=True,
+        key=f"polarity_{definition.measure}",
+    )
+    if answer is None:
+        return None
+    chosen = replace(definition, higher_is_better=answer == "Higher is better")
+    if right.button(
+        "Save it as the measure's definition", key=f"save_polarity_{definition.measure}"
+    ):
+        row = definitions_table(overview(store_version()))
+        row = row[row["measure"] == definition.measure].assign(
+            polarity=POLARITY_WORDS[answer == "Higher is better"]
+        )
+        load_id = save_definitions(get_store(), row, f"polarity of {definition.measure}")
+        st.cache_data.clear()
+        st.success(f"Saved as load #{load_id} (roll it back on the Data page).")
+    return chosen
+
+
 def measure_picker(key: str = "measure") -> str | None:
     """Sidebar measure selector shared across pages (kept in session state)."""
     table = overview(store_version())
     if table.empty:
         st.sidebar.info("No measures loaded yet: use the Data page.")
+        st.info("No measures are loaded yet: load your files on the **Data** page.")
         return None
     labels = dict(zip(table["measure"], table["label"].fillna(table["measure"]), strict=True))
     options = list(labels)
@@ -174,8 +225,31 @@ def show_chart(chart: alt.TopLevelMixin, name: str, key: str | None = None, **kw
     rendered offline by :mod:`analysis.exports` when a button is clicked, not on every run,
     and carry the footer line (source, date, disclosure rule). Returns what
     ``st.altair_chart`` returns (the selection state when ``on_select`` is set).
+
+    Selections are activated only when the chart defines them: ``on_select`` on a chart
+    with no selection parameter (e.g. a map with nothing to click) draws it without
+    selections and returns an empty selection state, and a ``selection_mode`` keeps only
+    the names the chart has (Streamlit raises on either otherwise).
     """
+    from streamlit.typing import VegaLiteState
+
+    from analysis.charts_map import selection_names
+
+    dropped = False
+    if kwargs.get("on_select", "ignore") != "ignore":
+        names = selection_names(chart)
+        wanted = kwargs.get("selection_mode")
+        if wanted is not None:
+            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+            names = names.intersection(wanted)
+            kwargs["selection_mode"] = [m for m in wanted if m in names]
+        if not names:
+            kwargs.pop("on_select")
+            kwargs.pop("selection_mode", None)
+            dropped = True
     shown = st.altair_chart(chart, key=key, **kwargs)
+    if dropped:
+        shown = VegaLiteState({"selection": {}})
     footer = export_footer()
     key = key or name
     with st.container(horizontal=True, gap="small"):

@@ -20,6 +20,7 @@ from analysis.inequality_view import InequalityResult, inequality_result
 from analysis.site_levels import Level, default_level, site_levels
 from pages._ui import definition as measure_definition
 from pages._ui import get_store, measure_picker, panel, store_version
+from pages._ui import measure_definition as typed_definition
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -71,15 +72,15 @@ def chosen_measure() -> MeasureChoice:
     measure = measure_picker()
     if measure is None:
         st.stop()
-    definition = measure_definition(measure)
+    typed = typed_definition(measure)
     return MeasureChoice(
         measure,
         store_version(),
-        definition,
-        definition.get("kind"),
-        multiplier(definition),
-        unit(definition),
-        polarity(definition),
+        measure_definition(measure),
+        typed.kind,
+        typed.multiplier,
+        typed.unit,
+        typed.higher_is_better,
     )
 
 

@@ -1,17 +1,19 @@
 """Compare: the intervention areas against comparable areas, with its checks."""
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from analysis import charts, charts_compare
-from analysis.arms import build_panel, default_arms, restrict_window
+from analysis import charts_compare
+from analysis.arms import build_panel, default_arms
 from analysis.comparators import agreement_with_published, propose_comparators
-from analysis.compare import run_comparison
 from analysis.defaults import published_neighbours
 from analysis.errors import HiodError
 from analysis.panel import PanelError
+from analysis.savings_numbers import SavingsInputError
+from analysis.usecases import comparison_from_rows, comparison_json, events_figure, format_p
 from pages import _ui
 
 st.title("Did it work?")
@@ -23,9 +25,7 @@ measure = _ui.measure_picker()
 if measure is None:
     st.stop()
 version = _ui.store_version()
-definition = _ui.definition(measure)
-unit = charts.unit_label(definition["kind"], definition["multiplier"])
-label = definition["label"] or measure
+definition = _ui.measure_definition(measure)
 rows = _ui.panel_rows(measure, version)
 names = dict(zip(rows["site_code"], rows["site_name"].fillna(rows["site_code"]), strict=False))
 saved_intervention, saved_comparators = default_arms(rows)
@@ -71,13 +71,16 @@ method = st.radio(
         "synth": "Synthetic control",
     }.get,
 )
-panel = restrict_window(
-    build_panel(rows, intervention, comparators), pd.Timestamp(first), pd.Timestamp(last)
+starts = (
+    rows.loc[rows["site_code"].isin(intervention), ["site_code", "start_date"]]
+    .drop_duplicates()
+    .dropna()
 )
-starts = panel.loc[panel["group"] == "intervention", ["site_code", "start_date"]].drop_duplicates()
 st.caption(
     "Start dates (change them on the Sites page): "
-    + "; ".join(f"{names.get(c, c)} {d:%b %Y}" for c, d in starts.itertuples(index=False))
+    + "; ".join(
+        f"{names.get(c, c)} {pd.Timestamp(d):%b %Y}" for c, d in starts.itertuples(index=False)
+    )
 )
 
 with st.expander("Comparator builder: propose the most similar sites"):
@@ -121,16 +124,13 @@ with st.expander("Comparator builder: propose the most similar sites"):
 
 try:
     with st.spinner("Estimating…"):
-        result = run_comparison(
-            panel,
-            measure=measure,
-            label=label,
-            unit=unit,
-            multiplier=definition["multiplier"] or 1,
-            higher_is_better=None
-            if pd.isna(definition["higher_is_better"])
-            else bool(definition["higher_is_better"]),
-            method=method,
+        result = comparison_from_rows(
+            rows,
+            definition,
+            method,
+            intervention=intervention,
+            comparators=comparators,
+            window=(pd.Timestamp(first), pd.Timestamp(last)),
         )
 except (PanelError, HiodError, ValueError) as exc:
     st.error(f"This comparison cannot be made: {exc}")
@@ -139,11 +139,11 @@ except (PanelError, HiodError, ValueError) as exc:
 effect = result.effect
 st.subheader("Result")
 cols = st.columns([1, 2, 1, 1])
-cols[0].metric(f"Effect ({unit})" if unit else "Effect", f"{effect.estimate:,.1f}")
+cols[0].metric(f"Effect ({effect.unit})" if effect.unit else "Effect", f"{effect.estimate:,.1f}")
 cols[1].metric(
     f"{effect.confidence:.0%} interval", f"{effect.ci_low:,.1f} to {effect.ci_high:,.1f}"
 )
-cols[2].metric("p-value", "—" if effect.p_value is None else f"{effect.p_value:.3f}")
+cols[2].metric("p-value", format_p(effect.p_value))
 cols[3].metric(
     "Sites",
     f"{effect.n_intervention} vs {effect.n_comparator}",
@@ -156,12 +156,31 @@ if effect.count_scale is not None:
     st.markdown(
         f"**On the count scale** ({cs.model}): rate ratio {cs.rate_ratio:.3f} "
         f"(95% CI {cs.rate_ratio_ci[0]:.3f} to {cs.rate_ratio_ci[1]:.3f}); "
-        f"{cs.events_avoided:,.0f} events avoided over the post period "
-        f"(95% CI {cs.events_avoided_ci[0]:,.0f} to {cs.events_avoided_ci[1]:,.0f}; "
-        f"{cs.observed_events:,.0f} observed against {cs.expected_events:,.0f} expected)."
+        f"{cs.observed_events:,.0f} events observed against {cs.expected_events:,.0f} expected "
+        "without the programme."
     )
+polarised = _ui.ask_polarity(definition)
+if polarised is not None:
+    try:
+        events = events_figure(replace(result, definition=polarised))
+        st.metric(
+            f"{events.words.capitalize()} over {events.years:.1f} years",
+            f"{events.total:,.0f}",
+            help=events.basis,
+        )
+        st.caption(events.text() + ".")
+    except SavingsInputError:
+        st.caption(
+            "This measure has published values but no counts: events need the population the "
+            "rate applies to (enter it on the Savings page)."
+        )
 _ui.show_chart(
-    charts_compare.effect_chart(result.series, label, unit, panel["start_date"]),
+    charts_compare.effect_chart(
+        result.series,
+        definition.label,
+        definition.unit,
+        rows.loc[rows["site_code"].isin(intervention), "start_date"],
+    ),
     f"compare_{measure}",
     width="stretch",
 )
@@ -174,7 +193,7 @@ for check in result.checks:
 
 if effect.extra.get("event_time"):
     _ui.show_chart(
-        charts_compare.event_study_chart(pd.DataFrame(effect.extra["event_time"]), unit),
+        charts_compare.event_study_chart(pd.DataFrame(effect.extra["event_time"]), effect.unit),
         f"event_study_{measure}",
         width="stretch",
     )
@@ -186,19 +205,9 @@ if effect.extra.get("weights"):
     )
 for note in effect.notes:
     st.caption(note)
-payload = json.dumps(
-    {
-        "measure": measure,
-        **effect.to_json_dict(),
-        "method_reason": result.method_reason,
-        "sentence": result.sentence,
-    },
-    default=str,
-    indent=2,
-)
 st.download_button(
     "Download the result (JSON)",
-    payload,
+    json.dumps({"measure": measure, **comparison_json(result)}, default=str, indent=2),
     file_name=f"compare_{measure}.json",
     mime="application/json",
 )

@@ -5,7 +5,12 @@ import streamlit as st
 
 from analysis.disclosure import display
 from analysis.errors import HiodError, LoadRejected
-from analysis.ingest import prepare_batch
+from analysis.usecases import (
+    POLARITY_WORDS,
+    definitions_table,
+    load_files,
+    save_definitions,
+)
 from pages import _ui
 from pages._boundary_upload import boundary_section
 
@@ -30,9 +35,10 @@ if uploads and (check or load):
     files = [(u.name, u.getvalue()) for u in uploads]
     bar = st.progress(0.0, text="reading…")
     try:
-        prepared = prepare_batch(
-            files, store.catalogue(), progress=lambda f, m: bar.progress(min(f, 1.0), text=m)
+        result = load_files(
+            store, files, lambda f, m: bar.progress(min(f * 0.95, 0.95), text=m), write=load
         )
+        prepared = result.prepared
         detected = pd.DataFrame(
             [
                 {
@@ -50,10 +56,8 @@ if uploads and (check or load):
         )
         st.session_state["detected"] = detected
         if load:
-            bar.progress(0.95, text="writing to the database (one transaction)")
-            outcomes = store.apply(prepared)
             st.cache_data.clear()
-            for o in outcomes:
+            for o in result.outcomes:
                 st.success(f"{o.file_name}: {o.status} ({o.rows:,} rows, load #{o.load_id})")
         else:
             st.success("All files passed the checks. Nothing was written yet.")
@@ -97,6 +101,46 @@ if len(active):
                 f"Load #{choice} rolled back; earlier versions of its rows are current again."
             )
             st.rerun()
+        except HiodError as exc:
+            _ui.show_error(exc)
+
+st.subheader("Measure definitions")
+st.caption(
+    "What each measure is: its label, kind (proportion, rate, count or value), multiplier "
+    "(100 for %, 100000 for per 100,000) and whether higher is better. A measure with no "
+    "polarity gets no better/worse judgement and no events avoided until you say. Saving "
+    "stores the table as a load, which can be rolled back like any other."
+)
+definitions = definitions_table(_ui.overview(_ui.store_version()))
+if definitions.empty:
+    st.info("No measures loaded yet.")
+else:
+    edited = st.data_editor(
+        definitions,
+        hide_index=True,
+        width="stretch",
+        disabled=["measure"],
+        column_config={
+            "kind": st.column_config.SelectboxColumn(
+                "kind", options=["proportion", "rate", "count", "value"], required=True
+            ),
+            "multiplier": st.column_config.NumberColumn("multiplier", min_value=0.0),
+            "polarity": st.column_config.SelectboxColumn(
+                "polarity",
+                options=list(POLARITY_WORDS.values()),
+                help="empty: not stated (no better/worse, no events avoided)",
+            ),
+        },
+        key="definitions_editor",
+    )
+    changed = not edited.equals(definitions)
+    if st.button("Save the definitions", disabled=not changed, key="save_definitions"):
+        try:
+            load_id = save_definitions(store, edited)
+            st.cache_data.clear()
+            st.success(f"Definitions saved as load #{load_id}.")
+        except LoadRejected as exc:
+            st.error("Not saved:\n\n" + "\n".join(f"- {i}" for i in exc.issues))
         except HiodError as exc:
             _ui.show_error(exc)
 

@@ -1,12 +1,11 @@
 """Savings: what did the programme save (or what might it save), with honest uncertainty."""
 
-import pandas as pd
 import streamlit as st
 
-from analysis import charts
 from analysis.discounting import GREEN_BOOK_RATE
 from analysis.errors import HiodError
-from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, project_savings, simulate_savings
+from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, project_savings
+from analysis.usecases import SavingsSettings, savings_from
 from pages import _ui
 from pages._savings_assumptions import show_assumptions
 from pages._savings_claims import show_claim_check
@@ -32,17 +31,13 @@ if measure is None:
     st.stop()
 store = _ui.get_store()
 version = _ui.store_version()
-definition = _ui.definition(measure)
-unit = charts.unit_label(definition["kind"], definition["multiplier"])
-label = definition["label"] or measure
-multiplier = float(definition["multiplier"] or 1)
-polarity = definition["higher_is_better"]
-higher_is_better = None if pd.isna(polarity) else bool(polarity)
+definition = _ui.ask_polarity(_ui.measure_definition(measure))
+if definition is None:
+    st.stop()
+unit, multiplier = definition.unit, definition.multiplier
 panel = _ui.panel(measure, version)
 
 mode = st.radio("Mode", [FROM_COMPARISON, PLANNING], horizontal=True, key="savings_mode")
-if higher_is_better is None:
-    st.caption("This measure has no stated polarity: fewer events are counted as the benefit.")
 
 # ---- unit costs ---------------------------------------------------------------------------
 costs = unit_cost_editor(store, measure)
@@ -92,12 +87,11 @@ st.caption(
 )
 
 # ---- events avoided --------------------------------------------------------------------------
-st.subheader("Events avoided")
-events = None
+st.subheader(definition.benefit_words.capitalize())
 notes: list[str] = []
 if mode == FROM_COMPARISON:
-    events, notes = events_from_comparison(
-        panel, measure, label, unit, multiplier, higher_is_better
+    comparison, population, notes = events_from_comparison(
+        _ui.panel_rows(measure, version), definition
     )
 else:
     base_events, low_pct, high_pct = planning_inputs(panel, measure, unit, multiplier)
@@ -106,16 +100,11 @@ if costs is None:
     st.stop()
 try:
     if mode == FROM_COMPARISON:
-        estimate = simulate_savings(
-            events,
-            costs,
-            horizon,
-            discount_rate,
-            int(draws),
-            int(seed),
-            first_year=first_year,
-            cost_distribution=cost_distribution,
+        settings = SavingsSettings(
+            horizon, discount_rate, int(draws), int(seed), first_year, cost_distribution
         )
+        estimate = savings_from(comparison, costs, settings, population=population).estimate
+        events = estimate.events
     else:
         estimate = project_savings(
             base_events,
@@ -136,7 +125,7 @@ except HiodError as exc:
     st.stop()
 
 # ---- results ---------------------------------------------------------------------------------
-show_results(estimate, measure)
+show_results(estimate, measure, definition.benefit_words)
 
 # ---- return on investment --------------------------------------------------------------------
 show_roi(estimate, draws, horizon)

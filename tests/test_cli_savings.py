@@ -6,14 +6,9 @@ import json
 
 import pytest
 
-from analysis.arms import build_panel
 from analysis.cli import main
-from analysis.compare import run_comparison
-from analysis.costs import CostTable
-from analysis.events_avoided import events_avoided_from_effect
-from analysis.roi import return_on_investment
-from analysis.savings import simulate_savings
 from analysis.store import Store
+from analysis.usecases import SavingsSettings, savings_for
 from tests.savings_helpers import FALLS, VALUE_ONLY, savings_store
 
 REQUIRED = {"events_avoided", "events_avoided_ci", "savings_gbp", "savings_gbp_ci", "by_item"}
@@ -27,28 +22,19 @@ def db(tmp_path):
 
 
 def library(db, horizon=3.0, cost=None, measure=FALLS, population=None):
+    """The use case the CLI calls, run directly on the same store."""
     store = Store(db, read_only=True)
     try:
-        panel = build_panel(store.panel_rows(measure))
-        costs = CostTable.from_frame(store.unit_costs())
+        outcome = savings_for(
+            store,
+            measure,
+            settings=SavingsSettings(horizon_years=horizon),
+            population=population,
+            programme_cost=cost,
+        )
     finally:
         store.close()
-    comparison = run_comparison(
-        panel,
-        measure=measure,
-        label="x",
-        unit="per 100,000",
-        multiplier=100_000,
-        higher_is_better=False,
-    )
-    events = events_avoided_from_effect(
-        comparison.effect,
-        comparison.post_years,
-        population=population,
-        multiplier=100_000,
-    )
-    estimate = simulate_savings(events, costs, horizon)
-    return estimate, None if cost is None else return_on_investment(estimate, cost)
+    return outcome.estimate, outcome.roi
 
 
 def run_json(capsys, *args: str) -> dict:

@@ -14,11 +14,12 @@ from analysis.credibility import (
     leave_one_out_check,
     pre_period_check,
     pre_trend_check,
-    small_denominator_check,
+    small_numbers_check,
     treated_sites_check,
 )
 from analysis.did import estimate_did
 from analysis.effect import Effect
+from analysis.measure_definition import MeasureDefinition
 from analysis.narrative import effect_sentence
 from analysis.panel import PanelError
 from tests.helpers import fixture_store
@@ -93,7 +94,7 @@ def test_checks_and_their_thresholds():
     assert leave_one_out_check(effect(), [-6, 1]).status == "red"
     panel = generated_panel(periods=24)  # 12 months before 2021-01
     assert pre_period_check(panel).status == "green"
-    assert small_denominator_check(panel).status == "grey"
+    assert small_numbers_check(panel).status == "grey"
 
 
 def test_sentence_never_claims_more_than_the_interval():
@@ -116,15 +117,10 @@ def falls_panel(tmp_path):
 
 
 def test_run_comparison_matches_the_estimator_it_names(falls_panel):
-    result = run_comparison(
-        falls_panel,
-        measure="falls_admissions_65plus",
-        label="Falls",
-        unit="per 100,000",
-        multiplier=100000,
-        higher_is_better=False,
-        method="did",
+    definition = MeasureDefinition(
+        "falls_admissions_65plus", "Falls", "rate", 100_000, False, "financial_year"
     )
+    result = run_comparison(falls_panel, definition, method="did")
     direct = estimate_did(falls_panel, "falls_admissions_65plus", "per 100,000")
     assert result.effect.estimate == pytest.approx(direct.estimate)
     assert result.effect.count_scale.events_avoided == pytest.approx(

@@ -113,9 +113,8 @@ def test_about_page_has_attribution(app):
 
 
 def test_compare_page_shows_the_estimate_with_its_interval(app, tmp_path):
-    from analysis.arms import build_panel
-    from analysis.compare import run_comparison
     from analysis.store import Store
+    from analysis.usecases import comparison_for
 
     at = run_page(app, "pages/compare.py")
     metrics = {m.label: m.value for m in at.metric}
@@ -124,14 +123,7 @@ def test_compare_page_shows_the_estimate_with_its_interval(app, tmp_path):
     import os
 
     store = Store(os.environ["HIOD_DB"], read_only=True)
-    expected = run_comparison(
-        build_panel(store.panel_rows("falls_admissions_65plus")),
-        measure="falls_admissions_65plus",
-        label="x",
-        unit="per 100,000",
-        multiplier=100000,
-        higher_is_better=False,
-    ).effect
+    expected = comparison_for(store, "falls_admissions_65plus").effect
     store.close()
     assert metrics["Effect (per 100,000)"] == f"{expected.estimate:,.1f}"
     assert metrics["95% interval"] == f"{expected.ci_low:,.1f} to {expected.ci_high:,.1f}"

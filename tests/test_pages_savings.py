@@ -13,15 +13,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.arms import build_panel
 from analysis.claims import SEED_CLAIM
-from analysis.compare import run_comparison
 from analysis.costs import CostTable
-from analysis.events_avoided import events_avoided_from_effect
 from analysis.roi import return_on_investment
 from analysis.savings import project_savings, simulate_savings
 from analysis.savings_numbers import format_gbp
 from analysis.store import Store
+from analysis.usecases import comparison_for, events_for
 from tests.helpers import FIXTURES, app_on
 from tests.savings_helpers import FALLS, VALUE_ONLY, savings_store
 
@@ -46,7 +44,7 @@ def library(db):
     """What the analysis functions see for the same database."""
     store = Store(db)
     try:
-        panels = {m: build_panel(store.panel_rows(m)) for m in (FALLS, VALUE_ONLY)}
+        panels = {m: comparison_for(store, m) for m in (FALLS, VALUE_ONLY)}
         costs = CostTable.from_frame(store.unit_costs())
     finally:
         store.close()
@@ -80,18 +78,9 @@ def captions(at: AppTest) -> list[str]:
     return [c.value for c in at.caption]
 
 
-def comparison_events(panels, measure=FALLS, **kw):
-    comparison = run_comparison(
-        panels[measure],
-        measure=measure,
-        label="x",
-        unit="per 100,000",
-        multiplier=100_000,
-        higher_is_better=False,
-    )
-    return events_avoided_from_effect(
-        comparison.effect, comparison.post_years, higher_is_better=False, **kw
-    )
+def comparison_events(comparisons, measure=FALLS, population=None, **_):
+    """The use case's events for the comparison the page makes."""
+    return events_for(comparisons[measure], population)
 
 
 def test_comparison_mode_shows_the_library_total_with_its_interval(app, library):

@@ -1,0 +1,409 @@
+"""The use cases: the one path from the store to a method's answer.
+
+Pages, the command line and the report call these and only draw or print, so a
+figure has one value, sign, unit and name wherever it is shown:
+
+- :func:`measure_definition`: a measure's :class:`MeasureDefinition`, decoded once;
+- :func:`comparison_for` / :func:`comparison_from_rows`: did it work? (store →
+  panel → method → :class:`~analysis.compare.Comparison`);
+- :func:`events_for`: the comparison's effect as a benefit in events (events
+  avoided where lower is better, extra people where higher is better) on the
+  count scale of every method where counts exist, else a value-only rate ×
+  population with the measure's own period length;
+- :func:`savings_for` / :func:`savings_from`: events → £ with intervals and ROI;
+- :func:`inequality_for`: the deprivation picture and whether the gap narrowed;
+- :func:`load_files`: files a user brings → one all-or-nothing load.
+
+The ``*_for`` functions read the store; the ``*_from`` functions take what was
+read (the pages cache it per store version) and compute the same answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from analysis.arms import build_panel, restrict_window
+from analysis.compare import Comparison, MethodChoice, run_comparison
+from analysis.costs import CostTable
+from analysis.discounting import GREEN_BOOK_RATE, FirstYear
+from analysis.effect import Effect, _finite_or_none
+from analysis.errors import HiodError
+from analysis.events_avoided import EventsAvoided, events_avoided_from_effect
+from analysis.inequality_change_view import GapChange, gap_change
+from analysis.inequality_view import InequalityResult, inequality_result
+from analysis.ingest import PreparedFile, prepare_batch
+from analysis.measure_definition import MeasureDefinition, definition_from_row
+from analysis.roi import ReturnOnInvestment, return_on_investment
+from analysis.savings import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    CostDistribution,
+    SavingsEstimate,
+    simulate_savings,
+)
+from analysis.savings_numbers import SavingsInputError
+from analysis.store import LoadOutcome, Store
+
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+def measure_definition(store: Store, measure: str) -> MeasureDefinition:
+    """The stored definition of ``measure`` (raises UnknownName for a measure with no data)."""
+    store.check_measure(measure)
+    row = store.measures_overview().set_index("measure").loc[measure]
+    return definition_from_row(measure, row.to_dict())
+
+
+def definitions_from_overview(overview: pd.DataFrame) -> dict[str, MeasureDefinition]:
+    """Every measure's definition from one ``Store.measures_overview`` table."""
+    return {
+        str(r["measure"]): definition_from_row(str(r["measure"]), r)
+        for r in overview.to_dict("records")
+    }
+
+
+def comparison_from_rows(
+    rows: pd.DataFrame,
+    definition: MeasureDefinition,
+    method: MethodChoice = "auto",
+    *,
+    intervention: Sequence[str] | None = None,
+    comparators: Sequence[str] | None = None,
+    window: Window | None = None,
+) -> Comparison:
+    """The comparison for a measure's rows (``Store.panel_rows``).
+
+    The arms are the saved grouping unless ``intervention``/``comparators`` are
+    given (the Compare page's choices); ``window`` keeps the periods starting
+    between its two dates.
+    """
+    if intervention is None and comparators is None:
+        panel = build_panel(rows)
+    else:
+        panel = build_panel(rows, list(intervention or []), list(comparators or []))
+    if window is not None:
+        panel = restrict_window(panel, *window)
+    return run_comparison(panel, definition, method)
+
+
+def comparison_for(store: Store, measure: str, method: MethodChoice = "auto") -> Comparison:
+    """The comparison for ``measure`` under the saved grouping."""
+    definition = measure_definition(store, measure)
+    return comparison_from_rows(store.panel_rows(measure), definition, method)
+
+
+def events_for(comparison: Comparison, population: float | None = None) -> EventsAvoided:
+    """The comparison's effect as a benefit in events over its post period.
+
+    Count scale (every method, where counts exist): Σ over post periods of
+    (counterfactual − observed) events in the intervention sites, with the
+    interval of the method's own inference, signed so that a benefit is
+    positive. Value-only measures: Δrate × ``population`` × periods a year ×
+    years ÷ multiplier (:func:`~analysis.events_avoided.events_avoided_from_rate`).
+    Raises :class:`~analysis.measure_definition.PolarityUnknown` when the
+    measure's polarity is not stated.
+    """
+    definition = comparison.definition
+    higher_is_better = definition.require_polarity()
+    if comparison.post_years <= 0:
+        raise SavingsInputError("the comparison has no post period to count events in")
+    return events_avoided_from_effect(
+        comparison.effect,
+        comparison.post_years,
+        higher_is_better=higher_is_better,
+        population=population,
+        multiplier=definition.multiplier,
+        periods_per_year=definition.periods_per_year,
+    )
+
+
+@dataclass(frozen=True)
+class EventsFigure:
+    """Events as every page, the CLI and the report state them.
+
+    ``total`` over ``years`` (the post period), ``per_year`` = total ÷ years;
+    ``words`` names them ("events avoided", "extra people"); positive is a
+    benefit.
+    """
+
+    words: str
+    total: float
+    ci: tuple[float, float]
+    years: float
+    basis: str
+
+    @property
+    def per_year(self) -> float:
+        """Events a year."""
+        return self.total / self.years
+
+    @property
+    def per_year_ci(self) -> tuple[float, float]:
+        """The interval of events a year."""
+        return self.ci[0] / self.years, self.ci[1] / self.years
+
+    def text(self) -> str:
+        """One sentence: the figure, its interval and the period it covers."""
+        low, high = self.ci
+        return (
+            f"{self.total:,.0f} {self.words} over {self.years:.1f} years of the programme "
+            f"(95% interval {low:,.0f} to {high:,.0f}); {self.per_year:,.0f} a year"
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The CLI's keys."""
+        return {
+            "events_words": self.words,
+            "events_benefit": self.total,
+            "events_benefit_ci": list(self.ci),
+            "events_benefit_per_year": self.per_year,
+            "events_benefit_per_year_ci": list(self.per_year_ci),
+            "events_years": self.years,
+            "events_basis": self.basis,
+        }
+
+
+def events_figure(comparison: Comparison, population: float | None = None) -> EventsFigure:
+    """:func:`events_for` as the figure the pages, CLI and report show."""
+    events = events_for(comparison, population)
+    return EventsFigure(
+        words=comparison.definition.benefit_words,
+        total=events.events,
+        ci=events.ci,
+        years=events.years,
+        basis=events.basis,
+    )
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as people read it: ``< 0.001``, ``0.034``, or ``—`` when there is none."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def comparison_json(comparison: Comparison, population: float | None = None) -> dict[str, Any]:
+    """The ``compare --json`` object (DESIGN.md keys), with the events where they can be given."""
+    effect: Effect = comparison.effect
+    definition = comparison.definition
+    payload: dict[str, Any] = {
+        **effect.to_json_dict(),
+        "label": definition.label,
+        "p_value_text": format_p(effect.p_value),
+        "higher_is_better": definition.higher_is_better,
+        "method_reason": comparison.method_reason,
+        "sentence": comparison.sentence,
+        "post_years": comparison.post_years,
+        "checks": [c.__dict__ for c in comparison.checks],
+    }
+    try:
+        payload |= events_figure(comparison, population).to_json_dict()
+    except (HiodError, ValueError) as exc:
+        payload["events_problem"] = str(exc)
+    return _finite_or_none(payload)
+
+
+@dataclass(frozen=True)
+class SavingsSettings:
+    """The simulation's settings (the Savings page's and the CLI's defaults)."""
+
+    horizon_years: float = 3.0
+    discount_rate: float = GREEN_BOOK_RATE
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
+    first_year: FirstYear = "undiscounted"
+    cost_distribution: CostDistribution = "triangular"
+
+
+@dataclass(frozen=True)
+class SavingsOutcome:
+    """What the programme saved: the comparison, the events and the £ (and ROI)."""
+
+    comparison: Comparison
+    events: EventsAvoided
+    figure: EventsFigure
+    estimate: SavingsEstimate
+    roi: ReturnOnInvestment | None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``savings --json`` object (DESIGN.md keys)."""
+        effect = self.comparison.effect
+        return _finite_or_none(
+            {
+                **self.estimate.to_json_dict(),
+                **self.figure.to_json_dict(),
+                "events_avoided_per_year": self.estimate.events_avoided
+                / self.estimate.assumptions.horizon_years,
+                "comparison": {
+                    "method": effect.method,
+                    "method_label": effect.method_label,
+                    "estimate": effect.estimate,
+                    "ci_low": effect.ci_low,
+                    "ci_high": effect.ci_high,
+                    "unit": effect.unit,
+                    "p_value_text": format_p(effect.p_value),
+                    "rate_ratio": getattr(effect.count_scale, "rate_ratio", None),
+                    "post_years": self.comparison.post_years,
+                    "sentence": self.comparison.sentence,
+                },
+                "assumption_lines": list(self.estimate.assumptions.lines()),
+                "roi": None if self.roi is None else self.roi.to_json_dict(),
+            }
+        )
+
+
+def savings_from(
+    comparison: Comparison,
+    costs: CostTable,
+    settings: SavingsSettings | None = None,
+    *,
+    population: float | None = None,
+    programme_cost: float | None = None,
+) -> SavingsOutcome:
+    """Events avoided (:func:`events_for`) × unit costs, simulated; ROI when a cost is given."""
+    settings = settings or SavingsSettings()
+    events = events_for(comparison, population)
+    estimate = simulate_savings(
+        events,
+        costs,
+        settings.horizon_years,
+        settings.discount_rate,
+        settings.draws,
+        settings.seed,
+        first_year=settings.first_year,
+        cost_distribution=settings.cost_distribution,
+    )
+    roi = return_on_investment(estimate, programme_cost) if programme_cost else None
+    figure = EventsFigure(
+        comparison.definition.benefit_words, events.events, events.ci, events.years, events.basis
+    )
+    return SavingsOutcome(comparison, events, figure, estimate, roi)
+
+
+def stored_costs(store: Store) -> CostTable:
+    """The unit-cost library in the store."""
+    return CostTable.from_frame(store.unit_costs(), file="unit costs in the database")
+
+
+def savings_for(
+    store: Store,
+    measure: str,
+    method: MethodChoice = "auto",
+    settings: SavingsSettings | None = None,
+    *,
+    population: float | None = None,
+    programme_cost: float | None = None,
+) -> SavingsOutcome:
+    """:func:`savings_from` for ``measure`` under the saved grouping and the stored costs."""
+    comparison = comparison_for(store, measure, method)
+    return savings_from(
+        comparison,
+        stored_costs(store),
+        settings,
+        population=population,
+        programme_cost=programme_cost,
+    )
+
+
+@dataclass(frozen=True)
+class InequalityOutcome:
+    """The deprivation picture and, where the data allow, whether the gap narrowed."""
+
+    result: InequalityResult
+    gap: GapChange | None
+
+
+def inequality_from(
+    rows: pd.DataFrame,
+    sites: pd.DataFrame,
+    definition: MeasureDefinition,
+    *,
+    with_gap: bool = True,
+    **options: Any,
+) -> InequalityOutcome:
+    """SII/RII and the gap (:func:`inequality_result`), and the gap change (:func:`gap_change`).
+
+    ``options`` are :func:`inequality_result`'s (site type, area, groups, reps,
+    seed, disclosure rule).
+    """
+    kind = definition.kind or "value"
+    result = inequality_result(rows, sites, kind=kind, multiplier=definition.multiplier, **options)
+    gap = None
+    if with_gap and kind in ("proportion", "rate"):
+        panel = build_panel(rows)
+        if len(panel):
+            gap = gap_change(
+                panel,
+                kind=kind,
+                multiplier=definition.multiplier,
+                unit=definition.unit,
+                higher_is_better=definition.higher_is_better,
+            )
+    return InequalityOutcome(result, gap)
+
+
+def inequality_for(store: Store, measure: str, **options: Any) -> InequalityOutcome:
+    """:func:`inequality_from` for ``measure`` as stored."""
+    definition = measure_definition(store, measure)
+    return inequality_from(store.panel_rows(measure), store.sites(), definition, **options)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The files as checked (what was detected in each) and, when written, what each load did."""
+
+    prepared: tuple[PreparedFile, ...]
+    outcomes: tuple[LoadOutcome, ...]
+
+
+def load_files(
+    store: Store,
+    files: Sequence[tuple[str, bytes]],
+    progress: Callable[[float, str], None] | None = None,
+    *,
+    write: bool = True,
+) -> LoadResult:
+    """Validate ``files`` (name, bytes) together and, if ``write``, load them in one transaction.
+
+    Raises :class:`~analysis.errors.LoadRejected` listing every problem (file,
+    row, column); then nothing is written.
+    """
+    prepared = prepare_batch(list(files), store.catalogue(), progress=progress)
+    outcomes = store.apply(prepared) if write else []
+    return LoadResult(tuple(prepared), tuple(outcomes))
+
+
+POLARITY_WORDS = {True: "higher is better", False: "lower is better"}
+DEFINITION_COLUMNS = ["measure", "label", "kind", "multiplier", "polarity"]
+
+
+def definitions_table(overview: pd.DataFrame) -> pd.DataFrame:
+    """The editable definitions of every loaded measure (:data:`DEFINITION_COLUMNS`).
+
+    ``polarity`` is ``higher is better``, ``lower is better`` or empty (not stated).
+    """
+    frame = overview.reindex(columns=[*DEFINITION_COLUMNS[:4], "higher_is_better"]).copy()
+    frame["polarity"] = [
+        None if pd.isna(v) else POLARITY_WORDS[bool(v)] for v in frame.pop("higher_is_better")
+    ]
+    return frame.reset_index(drop=True)
+
+
+def save_definitions(store: Store, table: pd.DataFrame, name: str = "definitions edited") -> int:
+    """Store a definitions table (:func:`definitions_table`'s columns) as one load; its id.
+
+    It goes through the same checks as a definitions file (a bad kind or a
+    multiplier that is not a number is named by row and column) and is rolled
+    back like any load.
+    """
+    words = {text: str(flag).lower() for flag, text in POLARITY_WORDS.items()}
+    frame = table.reindex(columns=DEFINITION_COLUMNS).copy()
+    frame["higher_is_better"] = [words.get(str(v), "") for v in frame.pop("polarity")]
+    data = frame.to_csv(index=False).encode()
+    result = load_files(store, [(f"{name}.csv", data)])
+    return int(result.outcomes[0].load_id or 0)
