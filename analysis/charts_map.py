@@ -55,6 +55,37 @@ FEATURE_FIELDS = (
 )
 
 
+VIEW_KEYS = ("layer", "hconcat", "vconcat", "concat")
+
+
+def _attr(spec: object, name: str) -> object:
+    """A property of an Altair object or a Vega-Lite dict (None when unset)."""
+    value = spec.get(name) if isinstance(spec, dict) else getattr(spec, name, None)
+    return None if value is alt.Undefined else value
+
+
+def selection_names(chart: object) -> frozenset[str]:
+    """The names of the selection parameters a chart defines, in any of its views.
+
+    Walks the chart's layers, concatenations and facet/repeat spec as Vega-Lite does
+    (and as ``st.altair_chart`` checks before it activates selections), without
+    serialising the chart (a map's inline GeoJSON makes ``to_dict`` slow). A chart drawn
+    with nothing to select (e.g. a map with no shapes and no points) has none.
+    """
+    names: set[str] = set()
+    for param in _attr(chart, "params") or ():
+        name, select = _attr(param, "name"), _attr(param, "select")
+        if name and select is not None:
+            names.add(str(name))
+    for key in VIEW_KEYS:
+        for view in _attr(chart, key) or ():
+            names |= selection_names(view)
+    inner = _attr(chart, "spec")
+    if inner is not None and not isinstance(inner, str):
+        names |= selection_names(inner)
+    return frozenset(names)
+
+
 def _plain(value: object) -> object:
     """A JSON-safe scalar: NaN/NA → None, numpy numbers → Python numbers."""
     if value is None:
@@ -72,10 +103,13 @@ def area_features(features: dict, values: pd.DataFrame) -> dict:
     """A FeatureCollection of the features whose code is in ``values``, fields in properties.
 
     ``values`` is :func:`analysis.geo_join.area_values` (optionally with effects); each
-    feature's properties become the row's fields (:data:`FEATURE_FIELDS`). The input is
+    feature's properties become the row's fields (:data:`FEATURE_FIELDS`). Features are
+    matched on ``values["boundary"]`` when present (:attr:`analysis.geo_join.MapData.values`:
+    the site's boundary code), else on ``code``; ``code`` stays the site's. The input is
     not modified.
     """
-    rows = values.drop_duplicates("code").set_index("code", drop=False)
+    key = "boundary" if "boundary" in values else "code"
+    rows = values.drop_duplicates(key).set_index(key, drop=False)
     out = []
     for feature in features["features"]:
         code = feature["properties"]["code"]

@@ -6,6 +6,7 @@ validation and one-transaction load as any user file.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,3 +50,16 @@ def published_neighbours(site_type: str) -> pd.DataFrame | None:
     if site_type not in name:
         return None
     return pd.read_csv(DEFAULT_DIR / "comparators" / name[site_type])
+
+
+def bundled_grouping_in_use(loads: pd.DataFrame) -> bool:
+    """True when the example grouping of the bundled sites file is the one in force.
+
+    That is: the bundled ``sites.csv`` (by SHA-256) is an active load and no later active
+    load of sites or a grouping has replaced it.
+    """
+    sha = hashlib.sha256((DEFAULT_DIR / "sites.csv").read_bytes()).hexdigest()
+    active = loads[(loads["status"] == "active") & loads["kind"].isin(["sites", "grouping"])]
+    if active.empty or sha not in set(active["sha256"]):
+        return False
+    return bool(active.sort_values("load_id").iloc[-1]["sha256"] == sha)

@@ -257,11 +257,14 @@ def funnel_view(
         )
     assessed = int((~hidden_mask & (significance != DSR_NOT_APPLICABLE)).sum())
     n95, n998 = int(outside_95.sum()), int(outside_998.sum())
-    notes.append(
-        f"{n95:,} of {assessed:,} sites lie outside the 95% limits (about "
-        f"{0.05 * assessed:,.0f} expected by chance) and {n998:,} outside 99.8% (about "
-        f"{0.002 * assessed:,.1f} expected)."
-    )
+    if assessed:
+        notes.append(
+            f"{n95:,} of {assessed:,} sites lie outside the 95% limits (about "
+            f"{0.05 * assessed:,.0f} expected by chance) and {n998:,} outside 99.8% (about "
+            f"{0.002 * assessed:,.1f} expected)."
+        )
+    else:
+        notes.append("No site can be placed against the limits: there is nothing to flag.")
     if not adjust_overdispersion and model.overdispersed and n998 > max(3, 0.02 * assessed):
         notes.append(
             "Far more sites lie outside the limits than chance allows: the sites differ for "

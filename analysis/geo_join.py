@@ -333,6 +333,22 @@ class MapData:
     notes: tuple[str, ...]
 
 
+def boundary_keys(codes: pd.Series, sites: pd.DataFrame) -> pd.Series:
+    """Each site's code on a boundary layer: its ``boundary_code`` where given, else its own.
+
+    A user whose site codes are their own (``LA01``) names the area each stands for in the
+    sites file's ``boundary_code`` (e.g. the ONS code ``E08000012``); the map matches that.
+    """
+    codes = pd.Series(codes, dtype="object").reset_index(drop=True)
+    if "boundary_code" not in sites:
+        return codes.copy()
+    known = sites.dropna(subset=["boundary_code"]).drop_duplicates("site_code")
+    lookup = dict(
+        zip(known["site_code"].astype(str), known["boundary_code"].astype(str), strict=True)
+    )
+    return codes.map(lambda c: lookup.get(c, c))
+
+
 def background_for(
     codes: Iterable[str], sites: pd.DataFrame, layers: Sequence[BoundaryLayer]
 ) -> dict | None:
@@ -340,7 +356,7 @@ def background_for(
     pairs = ancestors(sites)
     wanted = set(codes)
     up = pairs.loc[pairs["site_code"].isin(wanted), "ancestor_code"].unique().tolist()
-    match = match_layer(up, layers)
+    match = match_layer(boundary_keys(pd.Series(up, dtype="object"), sites), layers)
     if match is None:
         return None
     keep = set(match.matched)
@@ -361,15 +377,19 @@ def map_data(
     ``table`` is :attr:`analysis.areas.AreaComparison.table` (suppressed);
     ``level_rows`` the store's **suppressed** rows of the measure at this site type, every
     period (for :func:`site_effects`). Area types (:data:`AREA_TYPES`) are matched to the
-    best layer for the period's year (:func:`match_layer`); sites it lacks, and point sites
-    without a position, are named in ``notes``.
+    best layer for the period's year (:func:`match_layer`) by their :func:`boundary_keys`
+    (``values`` keeps each site's key in ``boundary``; the match lists site codes); sites it
+    lacks, and point sites without a position, are named in ``notes``.
     """
     effects = site_effects(level_rows)
     values = effect_values(area_values(table), effects)
+    values["boundary"] = boundary_keys(values["code"], sites).to_numpy()
     notes: list[str] = []
     match = None
     if site_type in AREA_TYPES:
-        match = match_layer(values["code"], layers, period_year(period_start))
+        match = _site_match(
+            values, match_layer(values["boundary"], layers, period_year(period_start))
+        )
     if match is not None:
         if match.unmatched:
             notes.append(match.note)
@@ -383,3 +403,28 @@ def map_data(
         )
     background = background_for(points["code"], sites, layers)
     return MapData(values, None, points, background, effects, tuple(notes))
+
+
+def _site_match(values: pd.DataFrame, match: LayerMatch | None) -> LayerMatch | None:
+    """``match`` (made on boundary keys) with its matched and unmatched as the sites' codes."""
+    if match is None:
+        return None
+    found = values["boundary"].isin(match.layer.codes)
+    matched = tuple(sorted(set(values.loc[found, "code"])))
+    unmatched = tuple(sorted(set(values.loc[~found, "code"])))
+    return LayerMatch(match.layer, matched, unmatched, match.year)
+
+
+def no_map_reason(data: MapData, sites_phrase: str) -> str | None:
+    """Why a map of these sites would be empty (None when there is something to draw).
+
+    ``sites_phrase`` names the sites in a sentence (``"GP practices"``,
+    :func:`analysis.site_levels.type_phrase`).
+    """
+    if data.match is not None or (data.points is not None and len(data.points)):
+        return None
+    return (
+        f"No map: the {sites_phrase} of this measure have no boundary in the loaded layers "
+        "and no position (lat/lon). Add lat and lon (or a boundary_code that a boundary "
+        "layer has) to the sites file, or load your own boundaries, on the Data page."
+    )

@@ -16,8 +16,22 @@ from analysis.areas import compare_areas
 from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
 from analysis.geo import BoundaryLayer, bundled_layers
-from analysis.geo_join import AREA_TYPES, MapData, area_values, map_data, site_points
-from analysis.site_levels import Level, default_level, level_rows, periods, site_levels
+from analysis.geo_join import (
+    AREA_TYPES,
+    MapData,
+    area_values,
+    map_data,
+    no_map_reason,
+    site_points,
+)
+from analysis.site_levels import (
+    Level,
+    default_level,
+    level_rows,
+    periods,
+    site_levels,
+    type_phrase,
+)
 from pages import _ui, _views
 
 SELECTED_KEY = "selected_site"
@@ -167,9 +181,11 @@ def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
     """A small map of ``measure`` (latest period, coloured by value) for the Overview page.
 
     Drawn at the measure's first area level with boundaries (else its default level, as
-    points); a click selects the site, as on the Map page.
+    points); a click selects the site, as on the Map page. With nothing to draw, the
+    space says why.
     """
     if measure is None:
+        st.info("No map: no measure is loaded.")
         return
     version = _ui.store_version()
     definition = _ui.definition(measure)
@@ -177,12 +193,11 @@ def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
     unit, higher_is_better = _views.unit(definition), _views.polarity(definition)
     rows, sites = _views.site_rows(measure, version), _views.sites(version)
     levels = site_levels(rows, sites)
-    if not levels:
-        return
     areas = [lv for lv in levels if lv.site_type in AREA_TYPES and lv.pooled_from is None]
-    level = areas[0] if areas else default_level(levels)
-    labels = periods(level_rows(rows, sites, level, scale))
+    level = areas[0] if areas else default_level(levels) if levels else None
+    labels = periods(level_rows(rows, sites, level, scale)) if level else []
     if not labels:
+        st.info("No map: this measure has no rows to draw.")
         return
     period = labels[-1]
     try:
@@ -199,6 +214,10 @@ def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
         )
     except HiodError as exc:
         _ui.show_error(exc)
+        return
+    reason = no_map_reason(data, type_phrase(level.site_type))
+    if reason is not None:
+        st.info(reason)
         return
     label = definition.get("label") or measure
     chart = charts_map.map_chart(

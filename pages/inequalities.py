@@ -114,7 +114,8 @@ if latest is not None:
         st.markdown(sii_sentence(latest, unit, higher_is_better))
     if latest.notna()["gap"]:
         st.markdown(gap_sentence(latest, unit, higher_is_better))
-for line in [*result.notes, *result.summary["gap_note"].dropna().unique()]:
+gap_notes = result.summary["gap_note"].dropna().unique()
+for line in [*result.notes, *(f"Gap (most − least deprived fifth): {n}." for n in gap_notes)]:
     st.info(line)
 
 periods = result.groups.drop_duplicates("period_label")["period_label"].tolist()

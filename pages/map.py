@@ -7,8 +7,8 @@ from analysis.area_benchmarks import benchmark_options
 from analysis.charts import polarity_text
 from analysis.charts_map import area_features, background_features, map_chart
 from analysis.errors import HiodError
-from analysis.geo_join import EFFECT_METHOD, POINTS_NOTE
-from analysis.site_levels import level_rows, periods
+from analysis.geo_join import EFFECT_METHOD, POINTS_NOTE, no_map_reason
+from analysis.site_levels import level_rows, periods, type_phrase
 from pages import _map_state as _map
 from pages import _ui, _views
 
@@ -61,11 +61,9 @@ except HiodError as exc:
     _ui.show_error(exc)
     st.stop()
 
-if data.match is None and (data.points is None or data.points.empty):
-    st.warning(
-        f"The {level.label.lower()} of this measure have no boundary in the loaded layers and "
-        "no position (lat/lon): choose other areas, or load boundaries on the Data page."
-    )
+reason = no_map_reason(data, type_phrase(level.site_type))
+if reason is not None:
+    st.warning(f"{reason} Or choose other areas above.")
     for line in data.notes:
         st.info(line)
     st.stop()

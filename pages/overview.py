@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts
+from analysis.defaults import bundled_grouping_in_use
 from analysis.trends import group_series, headline
 from pages import _map_state, _ui
 
@@ -29,12 +30,13 @@ cols[4].metric(
     help=f"{last_load:%d %B %Y %H:%M}" if pd.notna(last_load) else None,
 )
 
-st.info(
-    "The intervention grouping bundled with the app is an **example** (the community "
-    "programme areas in ORIGINS.md: first cohort from April 2021, second from April 2023). "
-    "Replace it with your own on the **Sites** page. Comparators are the other sites of the "
-    "same type that report the measure."
-)
+if bundled_grouping_in_use(_ui.get_store().loads()):
+    st.info(
+        "The intervention grouping bundled with the app is an **example** (the community "
+        "programme areas in ORIGINS.md: first cohort from April 2021, second from April 2023). "
+        "Replace it with your own on the **Sites** page. Comparators are the other sites of "
+        "the same type that report the measure."
+    )
 
 measures = _ui.overview(version)
 rows = []
@@ -78,11 +80,13 @@ if rows:
         "otherwise population-weighted means of the sites' published values. "
         "This is a description, not an effect estimate: see Compare."
     )
+elif measures.empty:
+    st.info("No measures loaded yet: use the Data page.")
 else:
     st.warning("No measure is reported by any intervention site: set a grouping on the Sites page.")
 
 st.subheader("Map")
-_map_state.small_map(next(iter(series_by_measure), None))
+_map_state.small_map(next(iter(series_by_measure), next(iter(measures["measure"]), None)))
 
 st.subheader("Trends")
 grid = st.columns(2)

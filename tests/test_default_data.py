@@ -248,3 +248,23 @@ def test_rebuild_reproduces_the_committed_files(shared_or_skip, tmp_path):
     assert built == committed
     differ = [n for n in built if (tmp_path / n).read_bytes() != (DEFAULT / n).read_bytes()]
     assert not differ, f"rebuilt files differ from the committed ones: {differ}"
+
+
+def test_the_example_grouping_note_shows_only_while_the_bundled_grouping_is_in_force():
+    import hashlib
+
+    import pandas as pd
+
+    from analysis.defaults import DEFAULT_DIR, bundled_grouping_in_use
+
+    bundled = hashlib.sha256((DEFAULT_DIR / "sites.csv").read_bytes()).hexdigest()
+
+    def loads(*rows):
+        return pd.DataFrame(rows, columns=["load_id", "kind", "sha256", "status"])
+
+    assert bundled_grouping_in_use(loads((1, "sites", bundled, "active")))
+    assert not bundled_grouping_in_use(
+        loads((1, "sites", bundled, "active"), (2, "grouping", "abc", "active"))
+    )
+    assert not bundled_grouping_in_use(loads((1, "sites", "user", "active")))
+    assert not bundled_grouping_in_use(loads((1, "sites", bundled, "rolled back")))

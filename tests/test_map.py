@@ -287,3 +287,71 @@ def test_on_a_tie_the_users_own_layer_wins_over_a_bundled_one_nearer_in_year():
     match = match_layer(["E08000015", "E06000006"], [*bundled_layers(), own], 2024)
     assert match.layer.source == "my_districts.geojson"
     assert match_layer(["E08000015", "E06000006"], bundled_layers(), 2024).layer.year == 2024
+
+
+def test_selection_names_finds_selections_in_any_view_and_none_on_an_empty_map():
+    import altair as alt
+
+    assert charts_map.selection_names(charts_map.map_chart()) == frozenset()
+    frame = pd.DataFrame({"x": [1.0], "y": [2.0]})
+    base = alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q")
+    assert charts_map.selection_names(base) == frozenset()
+    assert charts_map.selection_names(base.add_params(alt.param(name="v", value=1))) == set()
+    picked = base.add_params(alt.selection_point(name="p"))
+    assert charts_map.selection_names(alt.layer(base, picked)) == {"p"}
+    assert charts_map.selection_names(alt.hconcat(base, picked)) == {"p"}
+    brush = base.add_params(alt.selection_interval(name="brush")).facet("x:N")
+    assert charts_map.selection_names(brush) == {"brush"}
+
+
+def test_boundary_codes_match_own_site_codes_to_a_layer():
+    """Sites with their own codes and an ONS boundary_code are drawn on that boundary."""
+    from analysis.geo_join import boundary_keys, no_map_reason
+
+    sites = pd.DataFrame(
+        {
+            "site_code": ["LA01", "LA02", "LA03"],
+            "site_name": ["Wirral", "Halton", "Nowhere"],
+            "site_type": "la",
+            "parent_code": None,
+            "group": ["intervention", None, None],
+            "start_date": [pd.Timestamp("2021-04-01"), pd.NaT, pd.NaT],
+            "lat": np.nan,
+            "lon": np.nan,
+            "population": np.nan,
+            "boundary_code": ["E08000015", "E06000006", None],
+        }
+    )
+    keys = boundary_keys(pd.Series(["LA01", "LA02", "LA03", "LA09"]), sites)
+    assert keys.tolist() == ["E08000015", "E06000006", "LA03", "LA09"]
+    table = pd.DataFrame(
+        {
+            "site_code": sites["site_code"],
+            "site_name": sites["site_name"],
+            "group": sites["group"],
+            "value": [10.0, 20.0, 30.0],
+            "lower_ci": [9.0, 19.0, 29.0],
+            "upper_ci": [11.0, 21.0, 31.0],
+            "denominator": [1000.0, 1000.0, 1000.0],
+            "comparison": ["similar"] * 3,
+            "suppressed": False,
+        }
+    )
+    columns = ["site_code", "site_name", "group", "start_date", "period_start", "period_end"]
+    rows = pd.DataFrame(columns=[*columns, "value"])
+    data = map_data(table, rows, sites, bundled_layers(), "la", pd.Timestamp("2023-04-01"))
+    assert data.match is not None
+    assert data.match.matched == ("LA01", "LA02") and data.match.unmatched == ("LA03",)
+    assert no_map_reason(data, "local authorities") is None
+    features = charts_map.area_features(data.match.layer.features, data.values)["features"]
+    assert sorted(f["properties"]["code"] for f in features) == ["LA01", "LA02"]
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in features}
+    assert names == {"LA01": "Wirral", "LA02": "Halton"}
+
+
+def test_no_map_reason_says_what_the_sites_lack():
+    from analysis.geo_join import MapData, SiteEffects, no_map_reason
+
+    empty = MapData(pd.DataFrame(), None, pd.DataFrame(), None, SiteEffects(pd.DataFrame()), ())
+    reason = no_map_reason(empty, "GP practices")
+    assert reason.startswith("No map: the GP practices") and "lat/lon" in reason
