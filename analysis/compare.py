@@ -49,19 +49,31 @@ class Comparison:
     definition: MeasureDefinition
 
 
-def panel_shape(panel: pd.DataFrame) -> dict[str, object]:
-    """Counts that decide the method: sites per group, pre periods, starts, grain."""
+@dataclass(frozen=True)
+class PanelShape:
+    """Counts that decide the method: sites per group, periods around the start, starts, grain."""
+
+    n_intervention: int
+    n_comparator: int
+    n_pre: int
+    n_post: int
+    n_starts: int
+    granularity: str | None
+
+
+def panel_shape(panel: pd.DataFrame) -> PanelShape:
+    """The :class:`PanelShape` of an estimator panel (periods counted from the earliest start)."""
     starts = panel.loc[panel["group"] == INTERVENTION, "start_date"].dropna()
     first_start = starts.min() if len(starts) else pd.NaT
     periods = panel["period_start"].drop_duplicates()
-    return {
-        "n_intervention": panel.loc[panel["group"] == INTERVENTION, "site_code"].nunique(),
-        "n_comparator": panel.loc[panel["group"] == COMPARATOR, "site_code"].nunique(),
-        "n_pre": int((periods < first_start).sum()) if pd.notna(first_start) else 0,
-        "n_post": int((periods >= first_start).sum()) if pd.notna(first_start) else 0,
-        "n_starts": starts.nunique(),
-        "granularity": panel["granularity"].mode().iloc[0] if len(panel) else None,
-    }
+    return PanelShape(
+        n_intervention=int(panel.loc[panel["group"] == INTERVENTION, "site_code"].nunique()),
+        n_comparator=int(panel.loc[panel["group"] == COMPARATOR, "site_code"].nunique()),
+        n_pre=int((periods < first_start).sum()) if pd.notna(first_start) else 0,
+        n_post=int((periods >= first_start).sum()) if pd.notna(first_start) else 0,
+        n_starts=int(starts.nunique()),
+        granularity=str(panel["granularity"].mode().iloc[0]) if len(panel) else None,
+    )
 
 
 def choose_method(panel: pd.DataFrame) -> tuple[str, str]:
@@ -75,31 +87,31 @@ def choose_method(panel: pd.DataFrame) -> tuple[str, str]:
     difference-in-differences (staggered when start dates differ).
     """
     s = panel_shape(panel)
-    if s["n_intervention"] == 0:
+    if s.n_intervention == 0:
         raise PanelError("no intervention site reports this measure: set a grouping first")
-    if s["n_pre"] == 0:
+    if s.n_pre == 0:
         raise PanelError("no period before the programme start: nothing to compare against")
-    if s["n_post"] == 0:
+    if s.n_post == 0:
         raise PanelError("no period after the programme start yet: use planning mode on Savings")
-    if s["n_comparator"] == 0:
-        if s["n_pre"] >= 8:
+    if s.n_comparator == 0:
+        if s.n_pre >= 8:
             return "its", "no comparator sites: interrupted time series on the intervention series"
         raise PanelError("no comparator sites, and too few periods for a time series")
-    if s["n_intervention"] <= 3 and s["n_comparator"] >= MIN_DONORS_FOR_SYNTH and s["n_pre"] >= 5:
+    if s.n_intervention <= 3 and s.n_comparator >= MIN_DONORS_FOR_SYNTH and s.n_pre >= 5:
         return "synth", (
-            f"{s['n_intervention']} intervention site(s) and {s['n_comparator']} possible donors "
-            f"with {s['n_pre']} periods before the start: synthetic control builds a weighted "
+            f"{s.n_intervention} intervention site(s) and {s.n_comparator} possible donors "
+            f"with {s.n_pre} periods before the start: synthetic control builds a weighted "
             "comparator that tracks the intervention sites before the start"
         )
-    if s["n_intervention"] <= 2 and s["granularity"] in ("month", "quarter") and s["n_pre"] >= 12:
+    if s.n_intervention <= 2 and s.granularity in ("month", "quarter") and s.n_pre >= 12:
         return "its", (
-            f"few intervention sites and {s['n_pre']} {s['granularity']}ly periods before the "
+            f"few intervention sites and {s.n_pre} {s.granularity}ly periods before the "
             "start: interrupted time series against the comparator series"
         )
     return "did", (
-        f"{s['n_intervention']} intervention and {s['n_comparator']} comparator sites with "
-        f"{s['n_pre']} period(s) before the start: difference-in-differences"
-        + (" (staggered starts)" if s["n_starts"] > 1 else "")
+        f"{s.n_intervention} intervention and {s.n_comparator} comparator sites with "
+        f"{s.n_pre} period(s) before the start: difference-in-differences"
+        + (" (staggered starts)" if s.n_starts > 1 else "")
     )
 
 

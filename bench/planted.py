@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -216,9 +216,11 @@ def main() -> None:
         kind=args.kind,
         value_only=args.value_only,
         seed=args.seed,
-        **({} if args.effect is None else {"effect": args.effect}),
-        **({"base": 0.6, "measure": "screening_planted"} if args.kind == "proportion" else {}),
     )
+    if args.kind == "proportion":
+        spec = replace(spec, effect=0.05, base=0.6, measure="screening_planted")
+    if args.effect is not None:
+        spec = replace(spec, effect=args.effect)
     planted = plant(args.out, spec)
     print(json.dumps({k: str(v) for k, v in asdict(planted).items()}, indent=2))
 
