@@ -22,9 +22,10 @@ from bench.planted import Planted, PlantedSpec, plant
 
 METHODS = ["did", "its", "synth"]
 ITS_PRECISION = """An interrupted time series also estimates the intervention areas' own trend
-and its change, so on 20 quarterly points its 95% interval is about ±45% of the planted
-effect: one draw cannot be held to 15%. Its bias over many draws is printed by
-bench/calibrate.py instead."""
+and its change, so its 95% interval is about ±35% of the planted effect on 60 monthly points
+and ±45% on 20 quarterly ones: one draw cannot be held to 15% (the flagship's seed gives
++41%, inside its interval). It is held to 15% on average over twelve planted panels below,
+and its bias over 200 is printed by bench/calibrate.py."""
 
 
 def load_planted(folder: Path, spec: PlantedSpec) -> tuple[Path, Planted]:
@@ -83,11 +84,22 @@ def test_flagship_events_avoided_contain_the_planted_number(flagship, capsys, me
     low, high = out["events_benefit_ci"]
     assert low <= planted.events_benefit <= high
     assert out["events_words"] == "events avoided"
-    assert out["events_benefit_per_year"] == pytest.approx(
-        planted.events_benefit_per_year, rel=0.15
-    )
+    if method != "its":  # see ITS_PRECISION and the next test
+        assert out["events_benefit_per_year"] == pytest.approx(
+            planted.events_benefit_per_year, rel=0.15
+        )
     assert out["savings_gbp"] > 0
     assert out["comparison"]["method"].startswith(method)
+
+
+def test_its_events_avoided_are_right_on_average_over_planted_panels(tmp_path, capsys):
+    errors = []
+    for seed in range(1, 13):
+        db, planted = load_planted(tmp_path / f"s{seed}", PlantedSpec(seed=seed))
+        out = cli_json(capsys, "compare", "--measure", "falls_planted", "--method", "its",
+                       "--db", str(db))  # fmt: skip
+        errors.append(out["events_benefit"] / planted.events_benefit - 1)
+    assert sum(errors) / len(errors) == pytest.approx(0, abs=0.15)
 
 
 @pytest.mark.parametrize("method", METHODS)
