@@ -30,7 +30,7 @@ def events_from_comparison(
         st.stop()
     effect = comparison.effect
     st.markdown(comparison.sentence)
-    st.caption(f"Method: {effect.method_label}. Why: {comparison.method_reason}.")
+    st.caption(f"Method and why: {comparison.method_reason}.")
     population = None
     if effect.count_scale is None:
         st.info(

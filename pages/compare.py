@@ -138,7 +138,7 @@ except (PanelError, HiodError, ValueError) as exc:
 
 effect = result.effect
 st.subheader("Result")
-cols = st.columns([1, 2, 1, 1])
+cols = st.columns([2, 2, 1, 1])
 cols[0].metric(f"Effect ({effect.unit})" if effect.unit else "Effect", f"{effect.estimate:,.1f}")
 cols[1].metric(
     f"{effect.confidence:.0%} interval", f"{effect.ci_low:,.1f} to {effect.ci_high:,.1f}"
@@ -150,7 +150,7 @@ cols[3].metric(
     help=f"{effect.n_periods_pre} periods before, {effect.n_periods_post} after the start",
 )
 st.info(result.sentence)
-st.markdown(f"**Method**: {effect.method_label}. **Why**: {result.method_reason}.")
+st.markdown(f"**Method and why**: {result.method_reason}.")
 if effect.count_scale is not None:
     cs = effect.count_scale
     st.markdown(
