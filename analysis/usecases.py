@@ -30,6 +30,7 @@ import pandas as pd
 from analysis.arms import build_panel, restrict_window
 from analysis.compare import Comparison, MethodChoice, run_comparison
 from analysis.costs import CostTable
+from analysis.disclosure import DEFAULT_RULE, DisclosureRule
 from analysis.discounting import GREEN_BOOK_RATE, FirstYear
 from analysis.effect import Effect, _finite_or_none
 from analysis.errors import HiodError
@@ -318,6 +319,24 @@ class InequalityOutcome:
     gap: GapChange | None
 
 
+def gap_change_from(
+    rows: pd.DataFrame, definition: MeasureDefinition, rule: DisclosureRule = DEFAULT_RULE
+) -> GapChange:
+    """Whether the gap narrowed (:func:`gap_change`) under the saved grouping.
+
+    When it cannot be estimated (value-only data, no intervention sites…)
+    ``problem`` says why.
+    """
+    return gap_change(
+        build_panel(rows),
+        kind=definition.kind or "value",
+        multiplier=definition.multiplier,
+        unit=definition.unit,
+        higher_is_better=definition.higher_is_better,
+        rule=rule,
+    )
+
+
 def inequality_from(
     rows: pd.DataFrame,
     sites: pd.DataFrame,
@@ -329,21 +348,13 @@ def inequality_from(
     """SII/RII and the gap (:func:`inequality_result`), and the gap change (:func:`gap_change`).
 
     ``options`` are :func:`inequality_result`'s (site type, area, groups, reps,
-    seed, disclosure rule).
+    seed, disclosure ``rule``).
     """
     kind = definition.kind or "value"
     result = inequality_result(rows, sites, kind=kind, multiplier=definition.multiplier, **options)
     gap = None
-    if with_gap and kind in ("proportion", "rate"):
-        panel = build_panel(rows)
-        if len(panel):
-            gap = gap_change(
-                panel,
-                kind=kind,
-                multiplier=definition.multiplier,
-                unit=definition.unit,
-                higher_is_better=definition.higher_is_better,
-            )
+    if with_gap and kind in ("proportion", "rate") and len(rows):
+        gap = gap_change_from(rows, definition, options.get("rule", DEFAULT_RULE))
     return InequalityOutcome(result, gap)
 
 

@@ -15,11 +15,12 @@ import streamlit as st
 
 from analysis import charts
 from analysis.disclosure import DisclosureRule
-from analysis.inequality_change_view import GapChange, gap_change
-from analysis.inequality_view import InequalityResult, inequality_result
+from analysis.inequality_change_view import GapChange
+from analysis.inequality_view import InequalityResult
 from analysis.site_levels import Level, default_level, site_levels
+from analysis.usecases import gap_change_from, inequality_from
 from pages._ui import definition as measure_definition
-from pages._ui import get_store, measure_picker, panel, store_version
+from pages._ui import get_store, measure_picker, store_version
 from pages._ui import measure_definition as typed_definition
 
 
@@ -104,42 +105,27 @@ def level_picker(
 def inequality(
     measure: str,
     version: tuple[int, int],
-    kind: str,
-    scale: float,
     site_type: str | None,
     area: str | None,
     quantiles: int | None,
     round_to: int | None,
 ) -> InequalityResult:
-    """:func:`analysis.inequality_view.inequality_result` for the page's choices (cached)."""
-    return inequality_result(
+    """:func:`analysis.usecases.inequality_from` for the page's choices (cached)."""
+    return inequality_from(
         site_rows(measure, version),
         sites(version),
-        kind=kind,
-        multiplier=scale,
+        typed_definition(measure),
+        with_gap=False,
         site_type=site_type,
         area=area,
         quantiles=quantiles,
         rule=DisclosureRule(round_to=round_to),
-    )
+    ).result
 
 
 @st.cache_data(max_entries=16, show_spinner="Estimating the change in the gap…")
-def gap_narrowed(
-    measure: str,
-    version: tuple[int, int],
-    kind: str,
-    scale: float,
-    unit_text: str,
-    higher_is_better: bool | None,
-    round_to: int | None,
-) -> GapChange:
-    """:func:`analysis.inequality_change_view.gap_change` on the measure's panel (cached)."""
-    return gap_change(
-        panel(measure, version),
-        kind=kind,
-        multiplier=scale,
-        unit=unit_text,
-        higher_is_better=higher_is_better,
-        rule=DisclosureRule(round_to=round_to),
+def gap_narrowed(measure: str, version: tuple[int, int], round_to: int | None) -> GapChange:
+    """:func:`analysis.usecases.gap_change_from` on the measure's rows (cached)."""
+    return gap_change_from(
+        site_rows(measure, version), typed_definition(measure), DisclosureRule(round_to=round_to)
     )

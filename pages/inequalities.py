@@ -69,9 +69,7 @@ quantiles = top[2].radio(
     key=f"ineq_quantiles_{measure}_{site_type}",
 )
 try:
-    result = _views.inequality(
-        measure, version, kind, scale, site_type, area, quantiles, rule.round_to
-    )
+    result = _views.inequality(measure, version, site_type, area, quantiles, rule.round_to)
 except HiodError as exc:
     _ui.show_error(exc)
     st.stop()
@@ -188,7 +186,7 @@ st.caption(
     "IMD decile, pooled into quintiles): (intervention after − before) − (comparator after − "
     f"before), for the SII, the gap and each quintile. {SIGN_CONVENTIONS}"
 )
-change = _views.gap_narrowed(measure, version, kind, scale, unit, higher_is_better, rule.round_to)
+change = _views.gap_narrowed(measure, version, rule.round_to)
 if change.problem:
     st.warning(change.problem)
 else:

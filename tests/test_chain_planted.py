@@ -212,3 +212,18 @@ def test_the_report_values_a_value_only_measure_given_its_population(
     assert f"{savings['events_benefit']:,.0f} events avoided over" in html
     assert "Costs avoided over 3 years" in html
     assert "no count scale" not in html
+
+
+def test_the_savings_page_shows_the_same_extra_people(screening, capsys, monkeypatch):
+    from tests.helpers import app_on
+
+    db, _ = screening
+    savings = cli_json(capsys, "savings", "--measure", "screening_planted", "--db", str(db))
+    with app_on(db, monkeypatch) as at:
+        at.run()
+        at.switch_page("pages/savings.py")
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Observed: extra people a year"] == f"{savings['events_benefit_per_year']:,.0f}"
+    assert metrics["Extra people over 3 years"] == f"{savings['events_avoided']:,.0f}"
