@@ -18,8 +18,13 @@ st.set_page_config(page_title="Health inequalities outcomes", page_icon="📊", 
 store = get_store()
 if store.is_empty():
     bar = st.progress(0.0, text="First start: loading the bundled public data…")
+
+    def report(fraction: float, message: str) -> None:
+        """Move the bar (the loader's ``progress`` callback)."""
+        bar.progress(min(fraction, 1.0), text=message)
+
     try:
-        load_defaults(store, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        load_defaults(store, progress=report)
     except HiodError as exc:
         st.error(f"The bundled data could not be loaded: {exc}")
     bar.empty()

@@ -10,10 +10,19 @@ rows), :func:`records` (only the columns a chart uses), :func:`axis_title`,
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import altair as alt
 import pandas as pd
+from altair.typing import ChartType
 
 from analysis import palette
+
+AnyChart: TypeAlias = ChartType
+"""Any top-level Altair chart: what ``st.altair_chart`` and :mod:`analysis.exports` take."""
+
+Layered: TypeAlias = alt.LayerChart | alt.FacetChart
+"""What ``alt.layer`` returns: a facet chart when every layer has the same facet encoding."""
 
 
 def unit_label(kind: str | None, multiplier: float | None) -> str:
@@ -54,7 +63,7 @@ def start_rules(starts: pd.Series) -> alt.Chart:
     return rule + text
 
 
-def group_trend(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) -> alt.LayerChart:
+def group_trend(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) -> Layered:
     """Lines of each group's value over time with the programme start marked."""
     y_title = unit or "value"
     lines = (

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import palette
-from analysis.charts import axis_title, records, visible
+from analysis.charts import Layered, axis_title, records, visible
 
 COMPARISON_DOMAIN = ["better", "similar", "worse", "higher", "lower", "not compared"]
 COMPARISON_RANGE = [
@@ -36,7 +36,7 @@ def ranked_bars(
     title: str,
     benchmark_label: str,
     benchmark_value: float | None,
-) -> alt.LayerChart:
+) -> Layered:
     """Sites ranked by value: bars coloured by the Fingertips comparison, interval whiskers.
 
     ``table`` rows from :func:`analysis.areas.sites_to_chart`. A single

@@ -6,13 +6,13 @@ import altair as alt
 import pandas as pd
 
 from analysis import palette
-from analysis.charts import start_rules
+from analysis.charts import Layered, start_rules
 
 LINE_DOMAIN = ["intervention", "comparator", "counterfactual"]
 LINE_RANGE = [palette.INTERVENTION, palette.COMPARATOR, palette.COUNTERFACTUAL]
 
 
-def effect_chart(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) -> alt.LayerChart:
+def effect_chart(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) -> Layered:
     """Both groups over time, the intervention counterfactual dashed, the start marked."""
     y_title = unit or "value"
     lines = (
@@ -45,7 +45,7 @@ def effect_chart(series: pd.DataFrame, title: str, unit: str, starts: pd.Series)
     return alt.layer(lines, start_rules(starts)).properties(height=380, title=title)
 
 
-def event_study_chart(table: pd.DataFrame, unit: str) -> alt.LayerChart:
+def event_study_chart(table: pd.DataFrame, unit: str) -> Layered:
     """Effect by period relative to the start, with intervals; leads should sit on zero."""
     frame = table.assign(
         phase=lambda t: t["event_time"].map(lambda e: "before" if e < 0 else "after")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import palette
-from analysis.charts import axis_title, records, visible
+from analysis.charts import Layered, axis_title, records, visible
 from analysis.funnel_view import FunnelView
 
 VERDICT_DOMAIN = ["better", "worse", "higher", "lower", "within limits"]
@@ -26,7 +26,7 @@ VERDICT_RANGE = [
 ]
 
 
-def funnel_plot(view: FunnelView, *, unit: str, title: str) -> alt.LayerChart:
+def funnel_plot(view: FunnelView, *, unit: str, title: str) -> Layered:
     """Value against size with the 95% (dashed) and 99.8% (solid) limits and the overall value.
 
     Points are coloured by verdict, intervention sites drawn as larger

@@ -14,12 +14,12 @@ import altair as alt
 import pandas as pd
 
 from analysis import palette
-from analysis.charts import axis_title, records, start_layers, time_x, visible
+from analysis.charts import Layered, axis_title, records, start_layers, time_x, visible
 
 
 def quantile_bars(
     groups: pd.DataFrame, fitted: pd.DataFrame | None, *, unit: str, title: str, group_word: str
-) -> alt.LayerChart:
+) -> Layered:
     """One period's value per deprivation group with intervals, and the SII's fitted line."""
     data = records(
         visible(groups),
@@ -59,7 +59,7 @@ def quantile_bars(
 
 def quantile_trend(
     groups: pd.DataFrame, *, unit: str, title: str, group_word: str, starts: pd.Series
-) -> alt.LayerChart:
+) -> Layered:
     """Each deprivation group's value over time (viridis: dark = most deprived)."""
     data = records(visible(groups), ["period_start", "period_label", "quantile", "value"])
     y_title = axis_title(unit)
@@ -95,7 +95,7 @@ def index_trend(
     title: str,
     starts: pd.Series,
     by: str | None = None,
-) -> alt.LayerChart:
+) -> Layered:
     """An index (``sii``, ``rii`` or ``gap``) per period with its interval, and its zero line.
 
     ``by`` colours one series per group (e.g. ``"group"`` for intervention /
@@ -143,7 +143,7 @@ def index_trend(
     )
 
 
-def change_chart(table: pd.DataFrame, *, unit: str, title: str) -> alt.LayerChart:
+def change_chart(table: pd.DataFrame, *, unit: str, title: str) -> Layered:
     """Difference-in-differences estimates (SII, gap, each quintile) with intervals, and zero."""
     data = records(visible(table), ["measure", "estimate", "ci_low", "ci_high", "direction"])
     words = "percentage points" if unit == "%" else unit

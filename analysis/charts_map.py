@@ -12,13 +12,14 @@ Suppressed values are never in the chart data: their shapes are grey and read ``
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Final, Literal
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from analysis import palette
+from analysis.charts import AnyChart, Layered
 
 ColourBy = Literal["value", "benchmark", "effect"]
 
@@ -26,7 +27,7 @@ AREA_SELECTION = "area"
 LEGEND_LABEL_MAX = 32
 """Longer measure labels are shown as "Value" in the legend (the chart title names them)."""
 SITE_SELECTION = "site"
-SEQUENTIAL_SCHEME = "viridis"
+SEQUENTIAL_SCHEME: Final = "viridis"
 NEUTRAL = "#F7F7F7"
 NO_DATA = "#FFFFFF"
 SELECTED = "#CC79A7"  # reddish purple (Okabe & Ito)
@@ -58,7 +59,7 @@ FEATURE_FIELDS = (
 VIEW_KEYS = ("layer", "hconcat", "vconcat", "concat")
 
 
-def _attr(spec: object, name: str) -> object:
+def _attr(spec: object, name: str) -> Any:
     """A property of an Altair object or a Vega-Lite dict (None when unset)."""
     value = spec.get(name) if isinstance(spec, dict) else getattr(spec, name, None)
     return None if value is alt.Undefined else value
@@ -233,7 +234,7 @@ def map_chart(
     title: str = "",
     width: int = 720,
     height: int = 620,
-) -> alt.LayerChart:
+) -> Layered:
     """The map: shapes coloured by ``colour_by``, intervention outlines, points, selection.
 
     Parameters
@@ -263,7 +264,7 @@ def map_chart(
     sets ``site``; ``st.altair_chart(..., on_select="rerun")`` returns them.
     """
     legend = legend_title(colour_by, label, unit, benchmark_label)
-    layers: list[alt.Chart] = []
+    layers: list[AnyChart] = []
     if background is not None:
         layers.append(
             alt.Chart(_geo(BACKGROUND_DATA))
@@ -351,7 +352,7 @@ def _points(
     unit: str,
     higher_is_better: bool | None,
     selected: str | None,
-) -> alt.Chart | alt.LayerChart:
+) -> alt.Chart | Layered:
     data = point_frame(points)
     pick = alt.selection_point(name=SITE_SELECTION, fields=["code"], on="click")
     size = alt.Size("denominator:Q", title="Denominator (people)", scale=alt.Scale(range=[12, 400]))

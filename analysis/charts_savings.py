@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 
 from analysis import palette
+from analysis.charts import Layered
 
 GBP_AXIS = "(datum.value < 0 ? '-£' : '£') + format(abs(datum.value), '~s')"
 """Vega label expression for £ axes: £500, £20k, £1.5M, -£2M."""
@@ -30,7 +31,7 @@ def _gbp_axis(title: str) -> alt.Axis:
 
 def savings_fan(
     cumulative: pd.DataFrame, programme_cost_gbp: float | None = None, title: str = ""
-) -> alt.LayerChart:
+) -> Layered:
     """Cumulative costs avoided (£, present value) over the horizon, with nested bands.
 
     ``cumulative`` is :meth:`analysis.savings.SavingsEstimate.cumulative_frame`:
@@ -94,7 +95,7 @@ def savings_fan(
     return alt.layer(*layers).properties(height=440, title=title)
 
 
-def savings_by_item(by_item: pd.DataFrame, title: str = "") -> alt.LayerChart:
+def savings_by_item(by_item: pd.DataFrame, title: str = "") -> Layered:
     """Costs avoided by item (£, present value): a point with its interval per item.
 
     ``by_item`` is :meth:`analysis.savings.SavingsEstimate.by_item_frame`
@@ -124,7 +125,7 @@ def savings_by_item(by_item: pd.DataFrame, title: str = "") -> alt.LayerChart:
     return alt.layer(interval, point).properties(height=ROW, title=title)
 
 
-def tornado(sensitivity: pd.DataFrame, title: str = "") -> alt.LayerChart:
+def tornado(sensitivity: pd.DataFrame, title: str = "") -> Layered:
     """One-way sensitivity (:func:`analysis.roi.sensitivity_table`) as a tornado chart.
 
     Each input is a row, largest swing on top: a bar from the base case to

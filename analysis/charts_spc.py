@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import palette
-from analysis.charts import axis_title, records, start_layers, time_x
+from analysis.charts import Layered, axis_title, records, start_layers, time_x
 from analysis.spc_view import SPCView
 
 SPC_SHORT = {
@@ -33,7 +33,7 @@ SPC_COLOURS = {
 """Making Data Count's colours: grey common cause, blue improvement, orange concern."""
 
 
-def spc_chart(view: SPCView, *, unit: str, title: str, starts: pd.Series) -> alt.LayerChart:
+def spc_chart(view: SPCView, *, unit: str, title: str, starts: pd.Series) -> Layered:
     """XmR chart: the series, mean (solid) and process limits (dashed) per baseline.
 
     Points are coloured as Making Data Count does (grey common cause, blue

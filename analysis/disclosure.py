@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,7 @@ def publishable(
         else pd.Series(False, index=out.index)
     )
 
-    def text(value: object, places: int | None) -> str:
+    def text(value: SupportsFloat | None, places: int | None) -> str:
         if value is None or pd.isna(value):
             return ""
         number = float(value)

@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from analysis.charts import AnyChart
 from analysis.provenance import tool_version
 
 ATTRIBUTION = (
@@ -44,7 +45,7 @@ class Footer:
         return f"Source: {self.source} · produced {produced} by hiod {tool_version()} · {rule}"
 
 
-def with_footer(chart: alt.TopLevelMixin, footer: Footer) -> alt.TopLevelMixin:
+def with_footer(chart: AnyChart, footer: Footer) -> alt.VConcatChart:
     """The chart with the footer line drawn under it (a bottom-anchored title).
 
     Layered, concatenated and faceted charts are wrapped in a one-panel ``vconcat`` so
@@ -71,13 +72,13 @@ def with_footer(chart: alt.TopLevelMixin, footer: Footer) -> alt.TopLevelMixin:
     )
 
 
-def chart_svg(chart: alt.TopLevelMixin, footer: Footer | None = None) -> str:
+def chart_svg(chart: AnyChart, footer: Footer | None = None) -> str:
     """The chart as a standalone SVG document (text), with the footer line if given."""
     spec = with_footer(chart, footer) if footer else chart
     return vlc.vegalite_to_svg(spec.to_json(validate=False))
 
 
-def chart_png(chart: alt.TopLevelMixin, footer: Footer | None = None, scale: float = 2) -> bytes:
+def chart_png(chart: AnyChart, footer: Footer | None = None, scale: float = 2) -> bytes:
     """The chart as a PNG image (``scale`` times its size in pixels), footer line if given."""
     spec = with_footer(chart, footer) if footer else chart
     return vlc.vegalite_to_png(spec.to_json(validate=False), scale=scale)

@@ -248,6 +248,7 @@ def funnel_limits(
     if statistic == "rate":
         if rate is None or rate_type is None or years_of_data is None:
             raise MethodInputError("rates need rate, rate_type and years_of_data")
+        per_year = years_of_data
         den_in = None if denominator is None else data[denominator].to_numpy(float)
         rate_values = pd.to_numeric(data[rate], errors="coerce").to_numpy(float)
         den = derived_denominator(num, rate_values, multiplier, rate_type, den_in)
@@ -257,11 +258,11 @@ def funnel_limits(
         if statistic == "ratio" and ratio_type not in ("count", "isr"):
             raise MethodInputError("ratios need ratio_type 'count' or 'isr'")
         den = data[denominator].to_numpy(float)
+        per_year = 1.0
     else:
         raise MethodInputError(f"statistic must be proportion, rate or ratio (got {statistic!r})")
     average = num.sum() / np.nansum(den)
     lo_den, hi_den = np.nanmin(den), np.nanmax(den)
-    per_year = years_of_data if statistic == "rate" else 1.0
     axis_min = 0.0 if hi_den > 2 * lo_den else _floor_neat(lo_den / per_year) * per_year
     axis_max = _ceiling_neat(hi_den / per_year) * per_year
     if statistic == "rate":
@@ -376,7 +377,8 @@ def funnel_significance(
     out["outside_99_8"] = np.isin(labels, [HIGH_998, LOW_998])
     out["outside_95"] = out["outside_99_8"] | np.isin(labels, [HIGH_95, LOW_95])
     direction = np.where(np.char.startswith(labels.astype(str), "High"), "high", "low")
-    out["direction"] = np.where(out["outside_95"] & assessed, direction, None)
+    # numpy's stubs reject None as an array-like; np.where takes it (an object array)
+    out["direction"] = np.where(out["outside_95"] & assessed, direction, None)  # type: ignore[call-overload]
     return out
 
 

@@ -30,6 +30,8 @@ from analysis.funnel import (
     HIGH_998,
     LOW_95,
     LOW_998,
+    RateType,
+    Statistic,
     funnel_limits,
     funnel_points,
     funnel_significance,
@@ -143,6 +145,7 @@ def funnel_view(
     x = counted["numerator"].to_numpy(float)
     d = counted["denominator"].to_numpy(float)
     data = pd.DataFrame({"numerator": x, "denominator": d})
+    statistic: Statistic
     if measure_kind == "proportion":
         statistic, size_title = "proportion", "Denominator (people eligible)"
         flags = funnel_significance(data, "numerator", "denominator", statistic="proportion")
@@ -154,14 +157,19 @@ def funnel_view(
         method = "Wilson score control limits around the overall proportion"
     else:
         crude = bool(published_is_crude(counted, multiplier).all())
-        rate_type = "crude" if crude else "dsr"
+        rate_type: RateType = "crude" if crude else "dsr"
         data["_rate"] = x / d * multiplier if crude else counted["value"].to_numpy(float)
         den = "denominator" if crude else None
         statistic = "rate"
         size_title = "Population (per year)" if crude else "Population (derived: events ÷ rate)"
-        rate_args = {"rate": "_rate", "rate_type": rate_type}
         flags = funnel_significance(
-            data, "numerator", den, statistic="rate", multiplier=multiplier, **rate_args
+            data,
+            "numerator",
+            den,
+            statistic="rate",
+            multiplier=multiplier,
+            rate="_rate",
+            rate_type=rate_type,
         )
         curves = funnel_limits(
             data,
@@ -170,7 +178,8 @@ def funnel_view(
             statistic="rate",
             multiplier=multiplier,
             years_of_data=1,
-            **rate_args,
+            rate="_rate",
+            rate_type=rate_type,
         )
         placed = funnel_points(
             data,
@@ -226,7 +235,8 @@ def funnel_view(
     outside_998 = np.isin(significance, [HIGH_998, LOW_998]) & ~hidden_mask
     outside_95 = (outside_998 | np.isin(significance, [HIGH_95, LOW_95])) & ~hidden_mask
     high = np.isin(significance, [HIGH_998, HIGH_95])
-    direction = np.where(outside_95, np.where(high, "high", "low"), None)
+    # numpy's stubs reject None as an array-like; np.where takes it (an object array)
+    direction = np.where(outside_95, np.where(high, "high", "low"), None)  # type: ignore[call-overload]
     significance = np.where(hidden_mask, SUPPRESSED, significance)
     verdict = np.where(hidden_mask, SUPPRESSED, _verdict(direction, higher_is_better))
     value = np.where(hidden_mask, np.nan, value)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ def verdict_text(comparison: object, suppressed: bool) -> str:
     return str(comparison) if isinstance(comparison, str) else "not compared"
 
 
-def _number_text(value: object, decimals: int = 1) -> str:
+def _number_text(value: SupportsFloat | None, decimals: int = 1) -> str:
     if value is None or pd.isna(value):
         return ""
     return f"{float(value):,.{decimals}f}"

@@ -15,7 +15,8 @@ own boundaries) both call these, so the two are prepared the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import shapely
@@ -54,7 +55,7 @@ def prepare(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     return shapely.orient_polygons(repair(simple), exterior_cw=True)
 
 
-def rounded(coords: object) -> object:
+def rounded(coords: Sequence[Any]) -> list[Any]:
     """GeoJSON coordinates (nested lists) rounded to the grid's 4 decimals."""
     if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], float):
         return [round(c, 4) for c in coords]

@@ -30,9 +30,9 @@ deprivation rank (check the quantile values), it describes areas not people
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -90,8 +90,19 @@ class SlopeIndex:
         return f"SII (Low & Low 2004; PHE): WLS, interval by simulation, {self.reps} reps, {how}"
 
 
-_FORWARD = {"normal": lambda v: v, "rate": np.log, "proportion": lambda v: np.log(v / (1 - v))}
-_BACK = {"normal": lambda v: v, "rate": np.exp, "proportion": lambda v: 1 / (1 + np.exp(-v))}
+_Scale = Callable[[Any], Any]
+"""A transform to or from the fitting scale, elementwise on a number or an array."""
+
+_FORWARD: dict[str, _Scale] = {
+    "normal": lambda v: v,
+    "rate": np.log,
+    "proportion": lambda v: np.log(v / (1 - v)),
+}
+_BACK: dict[str, _Scale] = {
+    "normal": lambda v: v,
+    "rate": np.exp,
+    "proportion": lambda v: 1 / (1 + np.exp(-v)),
+}
 
 
 def relative_ranks(population: ArrayLike) -> np.ndarray:
@@ -221,6 +232,7 @@ def slope_index(
     forward, back = _FORWARD[value_type], _BACK[value_type]
     if cls is not None:
         sev = (forward(cls[1]) - forward(cls[0])) / (2 * z_value(0.95))
+    assert sev is not None  # given as se, or derived from the limits just above
     centre = forward(val)
     share = pop / pop.sum()
     rank = np.cumsum(share) - share / 2
@@ -405,7 +417,9 @@ def phe_sii(
             reps=reps,
             seed=int(rng.integers(2**32)),
         )
-        stats_ = [("sii", result.sii, result.sii_ci)]
+        stats_: list[tuple[str, float | None, tuple[IndexInterval, ...]]] = [
+            ("sii", result.sii, result.sii_ci)
+        ]
         if rii:
             stats_.append(("rii", result.rii, result.rii_ci))
         for name, point, intervals in stats_:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,11 @@ from analysis.rates import confidence_level
 
 Kind = Literal["proportion", "rate"]
 COUNT_COLUMNS = ("site_code", "group", "period_start", "numerator", "denominator", "imd_decile")
+
+
+def is_kind(kind: str | None) -> TypeGuard[Kind]:
+    """Whether a measure kind has an inequality change (a proportion or a rate)."""
+    return kind in ("proportion", "rate")
 
 
 def infer_multiplier(panel: pd.DataFrame) -> float:
@@ -305,18 +310,19 @@ def inequality_change(
                 raise PanelError(
                     f"{name} sites cover {len(present)} of 5 IMD quintiles {phase} the start"
                 )
-    point = _measures(*(_pooled(np.ones((1, len(a))), a) for a in arms.values()), mult)[0]
+    point_int, point_comp = (_pooled(np.ones((1, len(a))), a) for a in arms.values())
+    point = _measures(point_int, point_comp, mult)[0]
     rng = np.random.default_rng(seed)
     draws = []
     for chunk in range(0, reps, 250):
         size = min(250, reps - chunk)
-        pooled = [
+        pooled_int, pooled_comp = (
             _pooled(
                 rng.multinomial(len(a), np.full(len(a), 1 / len(a)), size=size).astype(float), a
             )
             for a in arms.values()
-        ]
-        draws.append(_measures(*pooled, mult)[:, :7])
+        )
+        draws.append(_measures(pooled_int, pooled_comp, mult)[:, :7])
     boot = np.vstack(draws)
     valid = ~np.isnan(boot).any(axis=1)
     tail = (1 - level) / 2

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure import DEFAULT_RULE, DisclosureRule
-from analysis.inequality_change import InequalityChange, inequality_by_period, inequality_change
+from analysis.inequality_change import (
+    InequalityChange,
+    inequality_by_period,
+    inequality_change,
+    is_kind,
+)
 from analysis.inequality_indices import DEFAULT_REPS, DEFAULT_SEED
 from analysis.inequality_view import number_text, unit_words
 from analysis.panel import PanelError
@@ -172,7 +177,7 @@ def gap_change(
     notes: list[str] = []
     by_arm = pd.DataFrame()
     counted = panel.dropna(subset=["numerator", "denominator", "imd_decile"])
-    if kind in ("proportion", "rate") and not counted.empty:
+    if is_kind(kind) and not counted.empty:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             by_arm = inequality_by_period(

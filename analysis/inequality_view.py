@@ -31,6 +31,7 @@ straight line across deprivation ranks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import SupportsFloat, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,15 @@ SIGN_CONVENTIONS = (
     "higher in less deprived areas). RII = least ÷ most deprived end. Gap = most deprived "
     "fifth minus least deprived fifth (positive: higher in the most deprived fifth)."
 )
+
+
+class _Common(TypedDict):
+    """The arguments every table of :func:`inequality_result` shares."""
+
+    kind: str
+    multiplier: float
+    basis: Basis
+    confidence: float
 
 
 def quantile_table(
@@ -326,7 +336,7 @@ def inequality_result(
             f"these sites have no IMD {'deciles' if quantiles == 10 else 'quintiles'}"
         )
     basis = choose_basis(data, quantiles, multiplier)
-    common = {"kind": kind, "multiplier": multiplier, "basis": basis, "confidence": confidence}
+    common = _Common(kind=kind, multiplier=multiplier, basis=basis, confidence=confidence)
     groups = quantile_table(data, quantiles=quantiles, rule=rule, **common)
     fifths = fifths_table(data, groups, quantiles=quantiles, rule=rule, **common)
     sii = slope_indices(groups, quantiles=quantiles, reps=reps, seed=seed, **common)
@@ -527,5 +537,5 @@ def _group_records(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _num(x: object) -> float | None:
+def _num(x: SupportsFloat | None) -> float | None:
     return None if x is None or pd.isna(x) else float(x)

@@ -93,8 +93,8 @@ def prepare_batch(
         except ReadFailed as exc:
             problems.append(exc.issue)
             continue
-        kind, mapping = detect_kind(list(raw.cells.columns))
-        if kind is None:
+        detected, mapping = detect_kind(list(raw.cells.columns))
+        if detected is None:
             problems.append(
                 InputIssue(
                     raw.file_name,
@@ -106,7 +106,7 @@ def prepare_batch(
                 )
             )
             continue
-        tables.append((hashlib.sha256(data).hexdigest(), raw, kind.name, mapping))
+        tables.append((hashlib.sha256(data).hexdigest(), raw, detected.name, mapping))
 
     tables.sort(key=lambda t: ORDER.index(t[2]))
     known_sites = set(catalogue.site_codes)

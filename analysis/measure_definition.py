@@ -129,7 +129,7 @@ class MeasureDefinition:
 
 
 def _present(value: object) -> bool:
-    return value is not None and not bool(pd.isna(value))  # type: ignore[call-overload]
+    return value is not None and not bool(pd.isna(value))
 
 
 def definition_from_row(measure: str, row: Mapping[str, object]) -> MeasureDefinition:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,8 @@ from scipy import stats
 
 from analysis.errors import HiodError
 
-ArrayLike = float | int | Sequence[float] | np.ndarray | pd.Series
-Levels = float | Sequence[float]
+ArrayLike: TypeAlias = float | int | Sequence[float] | np.ndarray | pd.Series
+Levels: TypeAlias = float | Sequence[float]
 
 BYARS_MIN_COUNT = 10
 """Counts below this use the exact Poisson interval instead of Byar's (as Fingertips)."""
@@ -74,7 +74,12 @@ def confidence_level(confidence: float) -> float:
 
 def levels(confidence: Levels) -> tuple[float, ...]:
     """One or several confidence levels as a tuple of fractions."""
-    raw = (confidence,) if np.isscalar(confidence) else tuple(confidence)  # type: ignore[arg-type]
+    # np.isscalar's TypeIs covers every numpy and Python scalar and leaves the other branch
+    # un-narrowed, so it cannot split Levels for mypy: say what each branch holds
+    if np.isscalar(confidence):
+        raw: tuple[float, ...] = (cast(float, confidence),)
+    else:
+        raw = tuple(cast(Sequence[float], confidence))
     if not raw:
         raise MethodInputError("at least one confidence level is needed")
     return tuple(confidence_level(c) for c in raw)
@@ -148,7 +153,8 @@ def count_limits(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, n
     exact_lo, exact_hi = exact_poisson_limits(x, level)
     byar_lo, byar_hi = byars_limits(x, level)
     small = x < BYARS_MIN_COUNT
-    method = np.where(np.isnan(x), None, np.where(small, "Exact", "Byars"))
+    # numpy's stubs reject None as an array-like; np.where takes it (an object array)
+    method = np.where(np.isnan(x), None, np.where(small, "Exact", "Byars"))  # type: ignore[call-overload]
     return np.where(small, exact_lo, byar_lo), np.where(small, exact_hi, byar_hi), method
 
 

@@ -107,6 +107,8 @@ def _decode(name: str, data: bytes) -> tuple[str, str, tuple[str, ...]]:
 
 def _read_csv(name: str, data: bytes) -> RawTable:
     text, encoding, notes = _decode(name, data)
+    source: io.BytesIO | io.StringIO
+    options: dict[str, str | bool]
     if encoding == "utf-8" and not _has_blank_lines(data):
         # Fast path: Arrow's multi-threaded reader (it would skip blank lines,
         # which would shift row numbers, hence the check above).

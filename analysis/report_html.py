@@ -13,8 +13,7 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 
-import altair as alt
-
+from analysis.charts import AnyChart
 from analysis.exports import Footer, chart_svg
 
 CHART_WIDTH = 620
@@ -99,7 +98,7 @@ def status_badge(status: str) -> str:
     return f'<span class="status" style="background:{colour}">{esc(status.upper())}</span>'
 
 
-def figure(chart: alt.TopLevelMixin, caption: str, footer: Footer) -> str:
+def figure(chart: AnyChart, caption: str, footer: Footer) -> str:
     """The chart as inline SVG with a caption (its alternative text)."""
     svg = chart_svg(chart.properties(width=CHART_WIDTH), footer)
     if svg.startswith("<?xml"):

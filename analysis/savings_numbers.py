@@ -10,12 +10,15 @@ JSON-safe floats. Used by :mod:`analysis.events_avoided`,
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import norm
 
 from analysis.errors import HiodError
+
+QuantileMethod = Literal["linear", "inverted_cdf"]
+"""The ``numpy.quantile`` methods used here (the default, and the empirical CDF's inverse)."""
 
 
 class SavingsInputError(HiodError):
@@ -43,7 +46,7 @@ def z_for(confidence: float) -> float:
 
 
 def percentile_interval(
-    x: np.ndarray, confidence: float, method: str = "linear"
+    x: np.ndarray, confidence: float, method: QuantileMethod = "linear"
 ) -> tuple[float, float]:
     """The central ``confidence`` percentile interval of draws ``x``."""
     a = (1 - confidence) / 2

@@ -203,7 +203,9 @@ def xmr_chart(
         raise MethodInputError("x and values need the same length")
     order = np.argsort(xs, kind="stable")
     frame = pd.DataFrame({"x": xs[order], "y": y_all[order]})
-    starts = np.sort(np.asarray(list(rebase_at), dtype=xs.dtype)) if len(rebase_at) else []
+    starts: np.ndarray | list[float] = (
+        np.sort(np.asarray(list(rebase_at), dtype=xs.dtype)) if len(rebase_at) else []
+    )
     frame["rebase_group"] = np.searchsorted(starts, frame["x"].to_numpy(), side="right")
     parts = [
         _period(part, improvement, fix_after_n_points, screen_outliers)

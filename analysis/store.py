@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -94,7 +95,7 @@ class LoadOutcome:
 
     file_name: str
     kind: str
-    load_id: int | None
+    load_id: int
     rows: int
     status: str  # "loaded" or "unchanged"
     notes: tuple[str, ...]
@@ -167,7 +168,7 @@ class Store:
             return LoadOutcome(
                 item.file_name, item.kind, item.already_loaded_as, 0, "unchanged", (note,)
             )
-        load_id = int(cur.execute("SELECT nextval('load_ids')").fetchone()[0])
+        load_id = int(_scalar(cur, "SELECT nextval('load_ids')"))
         cur.execute(
             "INSERT INTO loads VALUES "
             "($id, $name, $sha, $kind, $rows, $at, 'active', $notes, NULL)",
@@ -213,12 +214,12 @@ class Store:
         with self._write_lock, self._cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
-                same = cur.execute(sql.BOUNDARY_ALREADY_LOADED, key).fetchone()[0]
+                same = _scalar(cur, sql.BOUNDARY_ALREADY_LOADED, key)
                 if same is not None:
                     cur.execute("ROLLBACK")
                     note = f"already loaded as load #{same}: nothing changed"
                     return LoadOutcome(file_name, "boundaries", int(same), 0, "unchanged", (note,))
-                load_id = int(cur.execute("SELECT nextval('load_ids')").fetchone()[0])
+                load_id = int(_scalar(cur, "SELECT nextval('load_ids')"))
                 cur.execute(
                     "INSERT INTO loads VALUES "
                     "($id, $name, $sha, 'boundaries', $rows, $at, 'active', $notes, NULL)",
@@ -366,6 +367,14 @@ class Store:
         with self._cursor() as cur:
             cur.execute("SET enable_external_access = false")
             cur.execute("SET lock_configuration = true")
+
+
+def _scalar(cur: duckdb.DuckDBPyConnection, query: str, parameters: object = None) -> Any:
+    """The value of a query that always returns one row (``nextval``, an aggregate)."""
+    row = cur.execute(query, parameters).fetchone()
+    if row is None:
+        raise HiodError(f"the store returned no row for {query.strip()!r}")
+    return row[0]
 
 
 def _insert(cur: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame, load_id: int) -> None:

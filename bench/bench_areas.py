@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analysis.area_benchmarks import BenchmarkKind
 from analysis.areas import compare_areas
 from analysis.defaults import load_defaults
 from analysis.funnel_view import funnel_view
@@ -59,7 +60,7 @@ def main() -> None:
     practices = practices[practices["period_label"] == PERIOD]
     print(f"{len(practices):,} practices, {MEASURE} {PERIOD}; query {query_ms:.0f} ms, not counted")
 
-    def table(benchmark: str):
+    def table(benchmark: BenchmarkKind):
         return lambda: compare_areas(
             rows,
             sites,

@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.regression.linear_model import RegressionResultsWrapper
 
 from analysis.did import did_twfe, estimate_did
 from analysis.did_fe import FixedEffects
@@ -72,14 +73,16 @@ def best_ms(run: Callable[[], object], repeat: int) -> float:
     return min(times) * 1000
 
 
-def statsmodels_demeaned(panel: pd.DataFrame) -> tuple[Callable[[], object], Callable[[], object]]:
+def statsmodels_demeaned(
+    panel: pd.DataFrame,
+) -> tuple[Callable[[], object], Callable[[], RegressionResultsWrapper]]:
     """Our within transformation, and statsmodels OLS + cluster covariance on its output."""
     design = prepare(panel, "bench")
     fe = FixedEffects(design.site, design.period, design.n_sites, design.n_periods)
     columns = np.column_stack([design.y, design.treated.astype(float)])
     both = fe.residualise(columns)
 
-    def ols() -> object:
+    def ols() -> RegressionResultsWrapper:
         return sm.OLS(both[:, 0], both[:, 1:]).fit(
             cov_type="cluster", cov_kwds={"groups": design.site}
         )
@@ -87,7 +90,7 @@ def statsmodels_demeaned(panel: pd.DataFrame) -> tuple[Callable[[], object], Cal
     return (lambda: fe.residualise(columns)), ols
 
 
-def statsmodels_dummies(panel: pd.DataFrame) -> Callable[[], object]:
+def statsmodels_dummies(panel: pd.DataFrame) -> Callable[[], RegressionResultsWrapper]:
     site = pd.factorize(panel["site_code"])[0]
     period = pd.factorize(panel["period_start"])[0]
     treated = (panel["group"] == "intervention") & (panel["period_start"] >= panel["start_date"])

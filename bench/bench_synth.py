@@ -13,7 +13,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,8 +54,11 @@ def generated_panel(n_donors: int = 300, n_periods: int = 120, n_pre: int = 60, 
     return frame
 
 
-def best_of(repeat: int, func) -> tuple[float, object]:
-    times, result = [], None
+T = TypeVar("T")
+
+
+def best_of(repeat: int, func: Callable[[], T]) -> tuple[float, T]:
+    times: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         result = func()

@@ -33,7 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-METHODS = ("did", "its", "synth")
+from analysis.compare import MethodChoice
+
+METHODS: tuple[MethodChoice, ...] = ("did", "its", "synth")
 COMPARATORS = {3: 27, 8: 40}
 
 
@@ -68,7 +70,7 @@ def _run_panel(folder: Path, sites: int, seed: int, null: bool) -> list[Outcome]
         load_files(store, [(p.name, p.read_bytes()) for p in planted.files()])
         outcomes = []
         for method in METHODS:
-            comparison = comparison_for(store, spec.measure, method)  # type: ignore[arg-type]
+            comparison = comparison_for(store, spec.measure, method)
             effect = comparison.effect
             events = events_for(comparison)
             truth = planted.events_benefit

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts_map
+from analysis.area_benchmarks import BenchmarkKind
 from analysis.areas import compare_areas
 from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
@@ -56,7 +57,7 @@ def view(
     site_type: str,
     pooled_from: str | None,
     period: str,
-    benchmark: str,
+    benchmark: BenchmarkKind,
     confidence: float,
     definition: tuple[str | None, float, bool | None],
     round_to: int | None,
@@ -196,7 +197,7 @@ def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
     areas = [lv for lv in levels if lv.site_type in AREA_TYPES and lv.pooled_from is None]
     level = areas[0] if areas else default_level(levels) if levels else None
     labels = periods(level_rows(rows, sites, level, scale)) if level else []
-    if not labels:
+    if level is None or not labels:
         st.info("No map: this measure has no rows to draw.")
         return
     period = labels[-1]

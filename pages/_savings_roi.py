@@ -58,7 +58,7 @@ def show_roi(estimate: SavingsEstimate, draws: int, horizon: float) -> None:
             low, high = roi.break_even_effect_ci
             ends = (
                 f" ({interval_text(low, high, lambda x: f'{x:,.3g}')})"
-                if None not in (low, high)
+                if low is not None and high is not None
                 else ""
             )
             st.markdown(

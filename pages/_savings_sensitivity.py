@@ -4,6 +4,7 @@ import streamlit as st
 
 from analysis import charts_savings
 from analysis.costs import CostTable
+from analysis.discounting import FirstYear
 from analysis.events_avoided import EventsAvoided
 from analysis.roi import sensitivity_table
 from analysis.savings import SavingsEstimate
@@ -17,7 +18,7 @@ def show_sensitivity(
     costs: CostTable,
     estimate: SavingsEstimate,
     discount_rate: float,
-    first_year: str,
+    first_year: FirstYear,
     measure: str,
 ) -> None:
     """Which assumption matters most: each input moved alone to the ends of its range."""

@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from analysis.arms import build_panel
+from analysis.charts import AnyChart
 from analysis.disclosure import DisclosureRule
 from analysis.errors import HiodError
 from analysis.exports import ATTRIBUTION as ATTRIBUTION
@@ -185,7 +186,7 @@ EXPORT_WIDTH = 800
 """Pixel width of exported charts drawn at the container's width on screen."""
 
 
-def export_sized(chart: alt.TopLevelMixin, width: int = EXPORT_WIDTH) -> alt.TopLevelMixin:
+def export_sized(chart: AnyChart, width: int = EXPORT_WIDTH) -> AnyChart:
     """The chart with a fixed width where it has none (or ``container``), for rendering offline.
 
     Only single and layered charts take a width; concatenated and faceted ones keep theirs.
@@ -198,8 +199,8 @@ def export_sized(chart: alt.TopLevelMixin, width: int = EXPORT_WIDTH) -> alt.Top
 
 
 def _deferred(
-    render: Callable[[alt.TopLevelMixin, Footer], str | bytes],
-    chart: alt.TopLevelMixin,
+    render: Callable[[AnyChart, Footer], str | bytes],
+    chart: AnyChart,
     footer: Footer,
 ) -> Callable[[], str | bytes]:
     """A no-argument callable that renders ``chart`` only when its download is clicked.
@@ -216,7 +217,7 @@ CHART_FORMATS = (
 )
 
 
-def show_chart(chart: alt.TopLevelMixin, name: str, key: str | None = None, **kwargs: Any) -> Any:
+def show_chart(chart: AnyChart, name: str, key: str | None = None, **kwargs: Any) -> Any:
     """Draw ``chart`` (``st.altair_chart(chart, **kwargs)``) with PNG and SVG downloads under it.
 
     ``name`` is the downloaded file's name without extension. ``key``, when given, is the

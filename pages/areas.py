@@ -32,7 +32,7 @@ options = benchmark_options(in_period, rows[rows["period_label"] == period], per
 benchmark = top[2].selectbox(
     "Benchmark",
     list(options),
-    format_func=options.get,
+    format_func=options.__getitem__,
     key=f"areas_benchmark_{measure}",
     help="England's own value; all the sites shown pooled; the comparator sites pooled; or "
     "each site's parent area (its own value, else its sites here pooled, when 2 or more).",

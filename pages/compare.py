@@ -9,6 +9,7 @@ import streamlit as st
 from analysis import charts_compare
 from analysis.arms import build_panel, default_arms
 from analysis.comparators import agreement_with_published, propose_comparators
+from analysis.compare import MethodChoice
 from analysis.defaults import published_neighbours
 from analysis.errors import HiodError
 from analysis.panel import PanelError
@@ -59,9 +60,10 @@ first, last = st.select_slider(
     format_func=lambda d: pd.Timestamp(d).strftime("%b %Y"),
     key=f"window_{measure}",
 )
+methods: list[MethodChoice] = ["auto", "did", "its", "synth"]
 method = st.radio(
     "Method",
-    ["auto", "did", "its", "synth"],
+    methods,
     horizontal=True,
     key="method",
     format_func={

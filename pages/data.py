@@ -34,10 +34,13 @@ load = load_col.button("Check and load", type="primary", disabled=not uploads, w
 if uploads and (check or load):
     files = [(u.name, u.getvalue()) for u in uploads]
     bar = st.progress(0.0, text="reading…")
+
+    def report(fraction: float, message: str) -> None:
+        """Move the bar (the loader's ``progress`` callback, scaled to stop at 95%)."""
+        bar.progress(min(fraction * 0.95, 0.95), text=message)
+
     try:
-        result = load_files(
-            store, files, lambda f, m: bar.progress(min(f * 0.95, 0.95), text=m), write=load
-        )
+        result = load_files(store, files, report, write=load)
         prepared = result.prepared
         detected = pd.DataFrame(
             [

@@ -54,7 +54,7 @@ names = area_labels(choices)
 area = top[1].selectbox(
     "Area",
     list(names),
-    format_func=names.get,
+    format_func=names.__getitem__,
     key=f"ineq_area_{measure}_{site_type}",
     help="Published deprivation groups are read per area; sites can be pooled for all of "
     "England or within an area they belong to.",
@@ -197,7 +197,8 @@ else:
         f"inequality_change_{measure}",
         width="stretch",
     )
-    st.caption(change.change.method + f"; {change.change.reps:,} bootstrap resamples.")
+    if change.change is not None:
+        st.caption(change.change.method + f"; {change.change.reps:,} bootstrap resamples.")
     table = publishable(
         change.table,
         count_columns=(),

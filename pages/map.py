@@ -5,7 +5,7 @@ import streamlit as st
 from analysis import charts_map
 from analysis.area_benchmarks import benchmark_options
 from analysis.charts import polarity_text
-from analysis.charts_map import area_features, background_features, map_chart
+from analysis.charts_map import ColourBy, area_features, background_features, map_chart
 from analysis.errors import HiodError
 from analysis.geo_join import EFFECT_METHOD, POINTS_NOTE, no_map_reason
 from analysis.site_levels import level_rows, periods, type_phrase
@@ -28,9 +28,10 @@ labels = periods(level_rows(rows, sites, level, scale))
 period = top[1].selectbox(
     "Period", labels, index=len(labels) - 1, key=f"map_period_{measure}_{level.label}"
 )
+colour_options: list[ColourBy] = ["value", "benchmark", "effect"]
 colour_by = top[2].radio(
     "Colour by",
-    ["value", "benchmark", "effect"],
+    colour_options,
     format_func={
         "value": "Value",
         "benchmark": "Benchmark",
@@ -42,7 +43,7 @@ colour_by = top[2].radio(
 in_period = rows[rows["period_label"] == period]
 options = benchmark_options(in_period[in_period["site_type"] == level.site_type], in_period, period)
 benchmark = top[3].selectbox(
-    "Benchmark", list(options), format_func=options.get, key=f"map_benchmark_{measure}"
+    "Benchmark", list(options), format_func=options.__getitem__, key=f"map_benchmark_{measure}"
 )
 
 try:

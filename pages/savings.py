@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from analysis.discounting import GREEN_BOOK_RATE
+from analysis.discounting import GREEN_BOOK_RATE, FirstYear
 from analysis.errors import HiodError
-from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, project_savings
+from analysis.savings import DEFAULT_DRAWS, DEFAULT_SEED, CostDistribution, project_savings
 from analysis.usecases import SavingsSettings, savings_from
 from pages import _ui
 from pages._savings_assumptions import show_assumptions
@@ -57,9 +57,10 @@ rate_pct = cols[1].number_input(
     help="HM Treasury Green Book (2022): 3.5% a year",
     key="savings_discount",
 )
+first_years: list[FirstYear] = ["undiscounted", "discounted"]
 first_year = cols[2].selectbox(
     "Year 1",
-    ["undiscounted", "discounted"],
+    first_years,
     help="Undiscounted: year 1 is the Green Book's year 0, factor 1/(1+r)^(t−1). "
     "Discounted: factor 1/(1+r)^t.",
     key="savings_first_year",
@@ -69,9 +70,10 @@ draws = cols[3].number_input(
     key="savings_draws",
 )  # fmt: skip
 seed = cols[4].number_input("Seed", min_value=0, value=DEFAULT_SEED, step=1, key="savings_seed")
+cost_distributions: list[CostDistribution] = ["triangular", "uniform"]
 cost_distribution = st.radio(
     "Unit costs with a published range are drawn from a",
-    ["triangular", "uniform"],
+    cost_distributions,
     horizontal=True,
     key="savings_cost_distribution",
 )

@@ -1,5 +1,7 @@
 """SPC: an XmR chart of a site, or of intervention or comparator areas pooled."""
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -17,7 +19,10 @@ from analysis.spc_view import (
 )
 from pages import _map_state, _ui, _views
 
-BADGE_COLOURS = {
+BadgeColour = Literal["blue", "orange", "violet", "gray"]
+"""The ``st.badge`` colours the variation and assurance badges use."""
+
+BADGE_COLOURS: dict[str, BadgeColour] = {
     "common_cause": "gray",
     "special_cause_improvement": "blue",
     "special_cause_concern": "orange",
@@ -61,7 +66,7 @@ if kind == "site":
         )
         st.stop()
     names = dict(zip(eligible["site_code"], eligible["label"], strict=True))
-    code = top[1].selectbox("Site", list(names), format_func=names.get, key="spc_site")
+    code = top[1].selectbox("Site", list(names), format_func=names.__getitem__, key="spc_site")
     series = site_series(rows, code, rule)
     label = names[code]
     starts = rows.loc[rows["site_code"] == code, "start_date"]
@@ -105,7 +110,7 @@ with badges[0]:
     st.badge(summary.variation_label, color=BADGE_COLOURS[summary.variation])
 with badges[1]:
     st.markdown("**Assurance**")
-    if summary.assurance is None:
+    if summary.assurance is None or summary.assurance_label is None:
         reason = "no target set" if target is None else "the measure has no better direction"
         st.badge(f"Not assessed ({reason})", color="gray")
     else:
