@@ -140,7 +140,7 @@ def _point_estimator(method: str, measure: str, unit: str) -> Callable[[pd.DataF
             starts = p.loc[p["group"] == INTERVENTION, "start_date"].dropna().nunique()
             if starts <= 1:
                 return did_twfe(p, measure, unit, inference="cluster").estimate
-            return did_staggered(p, measure, unit).estimate
+            return did_staggered(p, measure, unit, weights="auto").estimate
 
         return did_point
     return lambda p: _estimator(method, measure, unit)(p).estimate

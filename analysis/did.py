@@ -14,7 +14,8 @@ modifies it, and returns a typed result):
   Callaway & Sant'Anna), adds the pre-trend test and, where counts exist, the
   count scale; says why in ``notes``.
 * :func:`did_count_scale`: Poisson regression with the same fixed effects,
-  the rate ratio and events avoided.
+  the rate ratio and events avoided (one start date; staggered starts take
+  theirs from the Callaway & Sant'Anna comparisons).
 * :func:`leave_one_out`: the range of an estimate when each comparator site
   is dropped in turn.
 
@@ -53,7 +54,7 @@ from analysis.did_inference import (
     usable,
 )
 from analysis.did_prep import Design, Weights, prepare, row_weights
-from analysis.did_staggered import Control, staggered_effect
+from analysis.did_staggered import Control, staggered_count_scale, staggered_effect
 from analysis.effect import CountScaleEffect, Effect
 from analysis.event_study import fit_event_study
 from analysis.panel import INTERVENTION, PanelError
@@ -187,10 +188,13 @@ def estimate_did(
     event study's F pre-trend test (:mod:`analysis.event_study`). Several:
     :func:`did_staggered` (two-way fixed effects would use sites that have
     already started as controls; Goodman-Bacon 2021) with its χ² pre-trend
-    test. Where numerator and denominator exist, the count scale
-    (:func:`did_count_scale`) is added. ``notes`` says which and why.
-    ``inference`` applies to the TWFE effect, the event study and the count
-    scale; the staggered estimator keeps its influence-function inference.
+    test. Where numerator and denominator exist, the count scale is added:
+    :func:`did_count_scale` for one start, and for several the events from the
+    same ATT(g, t) comparisons on the crude rate
+    (:func:`analysis.did_staggered.staggered_count_scale`), so the events agree
+    with the headline effect. ``notes`` says which estimator and why.
+    ``inference`` applies to either estimator, the event study and the count
+    scale.
 
     Parameters
     ----------
@@ -253,7 +257,9 @@ def estimate_did(
         )
     else:
         lead_count = 6 if leads is None else leads
-        effect = staggered_effect(design, measure, unit, control, weights, lead_count, confidence)
+        effect = staggered_effect(
+            design, measure, unit, control, weights, lead_count, confidence, inference
+        )
         why = (
             f"intervention sites start in {len(starts)} different periods: the staggered "
             "estimator of Callaway & Sant'Anna (2021) is used, because two-way fixed effects "
@@ -262,18 +268,18 @@ def estimate_did(
         effect = replace(effect, notes=(why, *effect.notes))
     if _has_counts(panel):
         try:
-            count_scale = did_count_scale(
-                panel, measure, se=count_se, confidence=confidence, inference=inference
-            )
+            if len(starts) == 1:
+                count_scale = did_count_scale(
+                    panel, measure, se=count_se, confidence=confidence, inference=inference
+                )
+            else:
+                counts = prepare(panel, measure, outcome="counts")
+                count_scale = staggered_count_scale(
+                    counts, measure, control, weights, confidence, inference
+                )
         except PanelError as error:
             return replace(effect, notes=(*effect.notes, f"no count scale: {error}"))
-        extra_note: tuple[str, ...] = ()
-        if len(starts) > 1:
-            extra_note = (
-                "the count scale comes from a Poisson model with site and period fixed "
-                "effects (one rate ratio for all start cohorts)",
-            )
-        effect = replace(effect, count_scale=count_scale, notes=(*effect.notes, *extra_note))
+        effect = replace(effect, count_scale=count_scale)
     return effect
 
 

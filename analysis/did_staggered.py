@@ -35,7 +35,7 @@ sizes); unweighted by default in the paper.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -43,18 +43,41 @@ import pandas as pd
 from scipy import stats
 
 from analysis.did_fe import interval
+from analysis.did_inference import (
+    Inference,
+    Placebos,
+    enough,
+    placebo_sets,
+    rank_p_value,
+    ri_interval,
+    ri_p_value,
+    usable,
+)
 from analysis.did_prep import Design, Weights, row_weights
-from analysis.effect import Effect
+from analysis.effect import CountScaleEffect, Effect
 from analysis.panel import PanelError
 
 Control = Literal["never_treated", "not_yet_treated"]
 
 STAGGERED_LABEL = "Difference-in-differences, staggered starts (Callaway & Sant'Anna 2021)"
 
+PLACEBO_DRAWS = 199
+"""Placebo sets for randomisation inference: each is a whole re-estimate, so fewer
+than for least squares; 199 still gives an exact 95% Conley–Taber interval."""
+
+INFLUENCE_INFERENCE = "analytic influence function (clustered by site), normal interval"
+
 
 @dataclass(frozen=True, eq=False)
 class StaggeredFit:
-    """Overall ATT with its influence-function SE, the ATT(g, t) and event-time tables."""
+    """Overall ATT with its influence-function SE, the ATT(g, t) and event-time tables.
+
+    ``post_total`` is Σ over each cohort's usable post cells of ATT(g, t) × the
+    cohort's denominator in period t (with ``post_total_se``, its
+    influence-function SE); on the crude rate (numerator / denominator) it is
+    the change in the number of events. ``post_numerator`` and
+    ``post_denominator`` are the cohorts' totals over those cells.
+    """
 
     estimate: float
     standard_error: float
@@ -63,6 +86,10 @@ class StaggeredFit:
     pre_trend_p: float | None
     pre_trend_statistic: float | None
     pre_trend_test: str
+    post_total: float = 0.0
+    post_total_se: float = 0.0
+    post_numerator: float = 0.0
+    post_denominator: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
 
@@ -84,12 +111,17 @@ def fit_staggered(
     number = design.period_number
     y = np.full((design.n_sites, design.n_periods), np.nan)
     y[design.site, design.period] = design.y
+    den = np.zeros((design.n_sites, design.n_periods))
+    den[design.site, design.period] = np.nan_to_num(design.denominator)
+    num = np.zeros((design.n_sites, design.n_periods))
+    num[design.site, design.period] = np.nan_to_num(design.numerator)
     cohort = design.cohort
     w = np.ones(design.n_sites) if site_weight is None else site_weight
     never = ~np.isfinite(cohort)
     cells: list[tuple] = []
     events: dict[int, _Accumulator] = {}
     overall = _Accumulator(design.n_sites)
+    total, total_phi, post_num, post_den = 0.0, np.zeros(design.n_sites), 0.0, 0.0
     notes: list[str] = []
     times = np.arange(1, design.n_periods)
     for g in np.unique(cohort[~never]):
@@ -132,6 +164,12 @@ def fit_staggered(
         post = usable & (times >= first)
         if post.any():
             overall.add(att[post].mean(), phi[:, post].mean(axis=1), size, w * member)
+            in_cell = member[:, None] & valid
+            cohort_den = (den[:, times] * in_cell).sum(axis=0)[post]
+            total += float(att[post] @ cohort_den)
+            total_phi += phi[:, post] @ cohort_den
+            post_num += float((num[:, times] * in_cell)[:, post].sum())
+            post_den += float(cohort_den.sum())
         else:
             notes.append(
                 f"sites starting in {_label(design, first)} have no comparison after "
@@ -164,6 +202,10 @@ def fit_staggered(
         p,
         stat,
         test,
+        total,
+        float(np.sqrt(total_phi @ total_phi)),
+        post_num,
+        post_den,
         tuple(notes),
     )
 
@@ -238,6 +280,149 @@ def _label(design: Design, position: int) -> str:
     return str(pd.Timestamp(design.period_starts[position]).date())
 
 
+def _site_weight(design: Design, weights: Weights, measure: str) -> np.ndarray | None:
+    """Per-site weights (the mean row weight), or ``None`` for equal weights."""
+    w = row_weights(design, weights, measure)[0]
+    if w is None:
+        return None
+    return np.bincount(design.site, w, design.n_sites) / np.bincount(
+        design.site, minlength=design.n_sites
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _PlaceboFits:
+    """Per placebo set: the overall ATT, the post total, its observed events, the pre-trend χ²."""
+
+    placebos: Placebos
+    estimate: np.ndarray
+    total: np.ndarray
+    observed: np.ndarray
+    statistic: np.ndarray
+
+
+def _placebo_fits(
+    design: Design,
+    inference: Inference,
+    site_weight: np.ndarray | None,
+    control: Control,
+    leads: int,
+) -> _PlaceboFits | None:
+    """The staggered estimator re-run with placebo sets of comparators as the cohorts.
+
+    The comparator-only panel, with each placebo set's sites given the real
+    cohorts' starts (:func:`analysis.did_inference.placebo_sets`, Conley &
+    Taber 2011; MacKinnon & Webb 2020). ``None`` when clustered (influence
+    function) inference is kept. Sets that leave no usable comparison are NaN.
+    """
+    placebos = placebo_sets(design, inference, draws=PLACEBO_DRAWS)
+    if placebos is None:
+        return None
+    comparator = np.flatnonzero(~design.intervention)
+    keep = ~design.intervention[design.site]
+    position = np.full(design.n_sites, -1)
+    position[comparator] = np.arange(len(comparator))
+    base = replace(
+        design,
+        site=position[design.site[keep]],
+        period=design.period[keep],
+        y=design.y[keep],
+        value=design.value[keep],
+        numerator=design.numerator[keep],
+        denominator=design.denominator[keep],
+        treated=np.zeros(int(keep.sum()), dtype=bool),
+        site_codes=design.site_codes[comparator],
+    )
+    weight = None if site_weight is None else site_weight[comparator]
+    # The placebo grid's sites are the comparators with a usable row, in order.
+    grid_sites = np.unique(base.site)
+    out = np.full((4, placebos.n_draws), np.nan)
+    for b, members in enumerate(placebos.members):
+        cohort = np.full(len(comparator), np.inf)
+        cohort[grid_sites[members]] = placebos.cohorts
+        try:
+            fit = fit_staggered(replace(base, cohort=cohort), weight, control=control, leads=leads)
+        except PanelError:
+            continue
+        statistic = np.nan if fit.pre_trend_statistic is None else fit.pre_trend_statistic
+        out[:, b] = (fit.estimate, fit.post_total, fit.post_numerator, statistic)
+    return _PlaceboFits(placebos, *out)
+
+
+def _log_ratio(observed: np.ndarray | float, total: np.ndarray | float) -> np.ndarray:
+    """log(observed / counterfactual) with counterfactual = observed - total (NaN if ≤ 0)."""
+    observed, counterfactual = np.asarray(observed, float), np.asarray(observed - total, float)
+    ok = (observed > 0) & (counterfactual > 0)
+    safe = np.where(ok, observed / np.where(ok, counterfactual, 1.0), 1.0)
+    return np.where(ok, np.log(safe), np.nan)
+
+
+def staggered_count_scale(
+    design: Design,
+    measure: str,
+    control: Control,
+    weights: Weights,
+    confidence: float,
+    inference: Inference = "cluster",
+) -> CountScaleEffect:
+    """Events avoided from the same ATT(g, t) comparisons, on the crude rate.
+
+    ``design`` is prepared with ``outcome="counts"``. The group-time effects
+    are estimated on the crude rate r = numerator / denominator, then
+
+        events avoided = - Σ_g Σ_{t ≥ g} ATT_r(g, t) · D(g, t)
+
+    with D(g, t) the cohort's denominator in period t (the usable post cells
+    only), so the events come from the comparisons behind the headline
+    effect. Its SE is the influence-function SE of that linear combination
+    (CS 2021, section 4.1; D treated as known), normal interval. The rate
+    ratio is observed / (observed + events avoided), its interval from the
+    events'. With equal site weights the ATT is a mean over sites, so the
+    events are exact when the sites' rates move alike and approximate
+    otherwise; denominator weights make them a population total.
+
+    With few intervention sites (``inference``, as
+    :func:`analysis.did.did_twfe`) the influence-function SE rests on the
+    treated sites' own variation (none with one site a cohort), so the
+    interval is taken from placebo sets instead: the log rate ratio
+    log(observed / counterfactual) of each placebo set gives the
+    Conley–Taber interval of the real one, and the events' interval follows
+    (observed / RR - observed).
+    """
+    crude = replace(design, y=design.numerator / design.denominator)
+    site_weight = _site_weight(crude, weights, measure)
+    fit = fit_staggered(crude, site_weight, control=control)
+    observed = fit.post_numerator
+    avoided = -fit.post_total
+    low, high, _ = interval(avoided, fit.post_total_se, None, confidence)
+    inference_label = "influence-function SE clustered by site"
+    placebo = _placebo_fits(crude, inference, site_weight, control, 6)
+    if placebo is not None:
+        log_rr = _log_ratio(placebo.observed, placebo.total)
+        if enough(log_rr, inference):
+            beta = float(_log_ratio(observed, fit.post_total))
+            lo, hi, level = ri_interval(beta, log_rr, confidence)
+            low, high = observed / np.exp(hi) - observed, observed / np.exp(lo) - observed
+            inference_label = placebo.placebos.label(usable(log_rr))
+            if level < confidence:
+                inference_label += f" (a {level:.0%} interval)"
+
+    def ratio(events: float) -> float:
+        return observed / (observed + events) if observed + events > 0 else float("inf")
+
+    return CountScaleEffect(
+        rate_ratio=ratio(avoided),
+        rate_ratio_ci=(ratio(high), ratio(low)),
+        observed_events=observed,
+        expected_events=observed + avoided,
+        events_avoided=avoided,
+        events_avoided_ci=(float(low), float(high)),
+        person_time=fit.post_denominator,
+        model="Callaway & Sant'Anna (2021) ATT(g, t) on the crude rate × each start "
+        f"cohort's denominators, {inference_label}",
+    )
+
+
 def staggered_effect(
     design: Design,
     measure: str,
@@ -246,27 +431,45 @@ def staggered_effect(
     weights: Weights,
     leads: int,
     confidence: float,
+    inference: Inference = "cluster",
 ) -> Effect:
-    """:func:`analysis.did.did_staggered` on a prepared design, as an :class:`Effect`."""
-    w, label, weight_note = row_weights(design, weights, measure)
-    site_weight = None
-    if w is not None:
-        site_weight = np.bincount(design.site, w, design.n_sites) / np.bincount(
-            design.site, minlength=design.n_sites
-        )
+    """:func:`analysis.did.did_staggered` on a prepared design, as an :class:`Effect`.
+
+    With few intervention sites (``inference``, as :func:`analysis.did.did_twfe`)
+    the interval, p-value and pre-trend p come from placebo sets of comparators
+    re-estimated the same way (Conley & Taber 2011; MacKinnon & Webb 2020):
+    ``[θ̂ - θ̃_(s), θ̂ - θ̃_(r)]``, p = rank of |θ̂|, and the pre-trend χ² ranked
+    among the placebos' (:mod:`analysis.did_inference`).
+    """
+    _, label, weight_note = row_weights(design, weights, measure)
+    site_weight = _site_weight(design, weights, measure)
     fit = fit_staggered(design, site_weight, control=control, leads=leads, confidence=confidence)
     low, high, p = interval(fit.estimate, fit.standard_error, None, confidence)
+    pre_trend_p, se, level = fit.pre_trend_p, fit.standard_error, confidence
+    method_label, inference_label = STAGGERED_LABEL, INFLUENCE_INFERENCE
+    inference_notes = design.few_treated_note()
+    placebo = _placebo_fits(design, inference, site_weight, control, leads)
+    if placebo is not None and enough(placebo.estimate, inference):
+        n = usable(placebo.estimate)
+        low, high, level = ri_interval(fit.estimate, placebo.estimate, confidence)
+        p = ri_p_value(fit.estimate, placebo.estimate)
+        if fit.pre_trend_statistic is not None and enough(placebo.statistic, inference):
+            pre_trend_p = rank_p_value(fit.pre_trend_statistic, placebo.statistic)
+        inference_label = placebo.placebos.label(n)
+        method_label = f"{STAGGERED_LABEL}, {inference_label}"
+        se = float(np.nanstd(placebo.estimate, ddof=1))
+        inference_notes = [placebo.placebos.note(design.n_intervention)]
     pre, post = design.periods_around_start()
     notes = [
         *design.notes,
         *([weight_note] if weight_note else []),
         *fit.notes,
-        *design.few_treated_note(),
+        *inference_notes,
     ]
     return Effect(
         measure=measure,
         method="did_staggered",
-        method_label=STAGGERED_LABEL,
+        method_label=method_label,
         estimate=fit.estimate,
         ci_low=low,
         ci_high=high,
@@ -276,16 +479,19 @@ def staggered_effect(
         n_comparator=design.n_comparator,
         n_periods_pre=pre,
         n_periods_post=post,
-        confidence=confidence,
-        standard_error=fit.standard_error,
+        confidence=level,
+        standard_error=se,
         diagnostics={
-            "pre_trend_p": fit.pre_trend_p,
-            "pre_trend_test": fit.pre_trend_test,
+            "pre_trend_p": pre_trend_p,
+            "pre_trend_test": fit.pre_trend_test
+            + ("" if pre_trend_p == fit.pre_trend_p else ", p from its rank among the placebos"),
             "clusters": design.n_sites,
             "control": control,
             "weights": label,
             "cohorts": int(fit.group_time["cohort"].nunique()),
-            "se_method": "analytic influence function (clustered by site), normal interval",
+            "se_method": inference_label,
+            "inference": inference_label,
+            "influence_function_se": fit.standard_error,
         },
         extra={
             "group_time": fit.group_time.to_dict("records"),

@@ -48,7 +48,8 @@ class PlantedSpec:
     additive change in the proportion (0–1 scale) for proportions;
     ``value_only`` drops numerator and denominator (published values only);
     ``with_definitions`` writes a definitions file (left out: the measure is
-    loaded with no stated polarity).
+    loaded with no stated polarity). ``stagger`` > 0 starts intervention site
+    ``i`` that many periods after site ``i - 1`` (staggered starts).
     """
 
     n_intervention: int = 3
@@ -66,6 +67,7 @@ class PlantedSpec:
     site_type: str = "practice"
     seed: int = 1
     measure: str = "falls_planted"
+    stagger: int = 0
 
     @property
     def n_pre(self) -> int:
@@ -99,7 +101,7 @@ class Planted:
     events_benefit: float  # events avoided (lower is better) or extra events, post period
     events_benefit_per_year: float
     population: float  # Σ intervention denominators in one period (value-only path)
-    start: str
+    start: str  # the first start
 
     def files(self) -> list[Path]:
         """The files in load order."""
@@ -130,13 +132,17 @@ def plant(out: Path, spec: PlantedSpec | None = None) -> Planted:
     treated_site = np.arange(n_sites) < spec.n_intervention
     periods = _periods(spec)
     start = periods[spec.n_pre].start_time
+    site_start = spec.n_pre + spec.stagger * np.arange(n_sites)
+    start_dates = [
+        periods[min(k, len(periods) - 1)].start_time.strftime("%Y-%m-%d") for k in site_start
+    ]
     sites = pd.DataFrame(
         {
             "site_code": codes,
             "site_name": [f"Site {i}" for i in range(n_sites)],
             "site_type": spec.site_type,
             "group": np.where(treated_site, "intervention", "comparator"),
-            "start_date": np.where(treated_site, start.strftime("%Y-%m-%d"), ""),
+            "start_date": np.where(treated_site, start_dates, ""),
             "imd_decile": rng.integers(1, 11, n_sites),
             "population": np.full(n_sites, round(spec.denominator)),
         }
@@ -145,7 +151,7 @@ def plant(out: Path, spec: PlantedSpec | None = None) -> Planted:
     season = 0.08 * np.sin(2 * np.pi * t / PERIODS_PER_YEAR[spec.grain])
     shock = season + rng.normal(0, 0.02, len(periods))
     level = rng.normal(0, spec.site_sd, n_sites)
-    treated = treated_site[:, None] & (t[None, :] >= spec.n_pre)
+    treated = treated_site[:, None] & (t[None, :] >= site_start[:, None])
     den = np.full((n_sites, len(periods)), round(spec.denominator), dtype=float)
     if spec.kind == "rate":
         cf = spec.base * np.exp(level[:, None] + shock[None, :])
@@ -208,6 +214,7 @@ def main() -> None:
     parser.add_argument("--effect", type=float, default=None)
     parser.add_argument("--value-only", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--stagger", type=int, default=0, help="periods between site starts")
     args = parser.parse_args()
     spec = PlantedSpec(
         n_intervention=args.sites,
@@ -216,6 +223,7 @@ def main() -> None:
         kind=args.kind,
         value_only=args.value_only,
         seed=args.seed,
+        stagger=args.stagger,
     )
     if args.kind == "proportion":
         spec = replace(spec, effect=0.05, base=0.6, measure="screening_planted")

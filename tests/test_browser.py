@@ -66,7 +66,7 @@ def test_compare_page_shows_estimate_and_interval(offline_page, server):
     page.wait_for_timeout(1500)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "compare.png", full_page=True)
-    assert page.get_by_text("95% interval").is_visible()
+    assert page.get_by_text("95% interval", exact=True).first.is_visible()
     nav = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
     assert any("Compare" in n for n in nav)
 
