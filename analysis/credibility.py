@@ -4,7 +4,9 @@ Each check is a small named function returning a :class:`Check` (green, amber,
 red, or grey when the check does not apply). Thresholds are conventions, stated
 in each explanation so a reader can disagree with them:
 
-- pre-trend: joint test that leads before the start are zero (event study);
+- pre-trend: joint test that the effects before the start are zero (event
+  study F test, or for staggered starts R ``did``'s Wald pre-test; the
+  explanation names the test);
   p ≥ 0.10 green, 0.05–0.10 amber, < 0.05 red (Roth 2022 warns that passing
   is weak evidence: the explanation says so);
 - placebo: in-space placebo p-value (synthetic control; Abadie et al. 2010);
@@ -19,9 +21,10 @@ in each explanation so a reader can disagree with them:
   every estimate stays inside the 95% interval, red when the interval excludes
   zero and dropping one comparator flips the sign, else amber (with an
   interval that includes zero a sign flip is no news);
-- periods before the start: ≥ 8 green, 4–7 amber, fewer red (with few
-  pre-periods neither trends nor fit can be checked, and time-series standard
-  errors are unreliable);
+- periods before the start (for staggered starts, each cohort's own, the
+  shortest counting): ≥ 8 green, 4–7 amber, fewer red (with few pre-periods
+  neither trends nor fit can be checked, and time-series standard errors are
+  unreliable), amber where the estimate's pre-trend test ran on them;
 - intervention sites (for difference-in-differences with clustered errors):
   ≥ 10 green, 5–9 amber, fewer red: clustered standard errors are too small
   with few treated clusters (Cameron & Miller 2015; MacKinnon & Webb 2017);
@@ -71,7 +74,8 @@ def pre_trend_check(effect: Effect) -> Check:
         "amber": "weak sign of diverging trends before the start",
         "red": "the groups were already diverging before the start: the estimate may be biased",
     }[status]
-    return Check("Pre-trend", status, float(p), f"Joint test of leads, p = {p:.2f}: {words}.")
+    test = str(effect.diagnostics.get("pre_trend_test") or "Joint test of leads")
+    return Check("Pre-trend", status, float(p), f"{test}: p = {p:.2f}, {words}.")
 
 
 def placebo_check(effect: Effect) -> Check:
@@ -166,19 +170,36 @@ def leave_one_out_check(effect: Effect, estimates: Sequence[float], how: str = "
     )
 
 
-def pre_period_check(panel: pd.DataFrame) -> Check:
-    """Light from the number of distinct periods before the earliest start."""
-    start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()
-    n = int((panel["period_start"].drop_duplicates() < start).sum()) if pd.notna(start) else 0
+def pre_period_check(panel: pd.DataFrame, effect: Effect | None = None) -> Check:
+    """Light from the distinct periods before the start, counted for each start cohort.
+
+    With one start date: the periods before it. With staggered starts each
+    cohort (intervention sites sharing a start date) has its own count, and the
+    light goes by the shortest; where the estimate's own pre-trend test ran on
+    those periods (``effect.diagnostics["pre_trend_p"]``), a short run is amber,
+    not red: the trends were checked, only roughly.
+    """
+    starts = panel.loc[panel["group"] == INTERVENTION, "start_date"].dropna().unique()
+    periods = panel["period_start"].drop_duplicates()
+    counts = sorted({int((periods < start).sum()) for start in starts}) or [0]
+    n = counts[0]
     status: Status = "green" if n >= 8 else "amber" if n >= 4 else "red"
+    p = None if effect is None else effect.diagnostics.get("pre_trend_p")
+    tested = p is not None and bool(np.isfinite(p))
+    if status == "red" and tested and n >= 1:
+        status = "amber"
     detail = {
         "green": "enough to see the trends the groups were on",
-        "amber": "a short run: trends before the start are only roughly known",
+        "amber": "a short run: trends before the start are only roughly known"
+        + (" (the pre-trend test used the periods there are)" if tested and n < 4 else ""),
         "red": "too few to check trends or fit; intervals from time-series methods are unreliable",
     }[status]
-    return Check(
-        "Periods before start", status, float(n), f"{n} period(s) before the start: {detail}."
-    )
+    if len(starts) > 1:
+        span = f"{counts[0]}–{counts[-1]}" if len(counts) > 1 else f"{n}"
+        what = f"{span} period(s) before the start across {len(starts)} start cohorts"
+    else:
+        what = f"{n} period(s) before the start"
+    return Check("Periods before start", status, float(n), f"{what}: {detail}.")
 
 
 def treated_sites_check(effect: Effect) -> Check:
@@ -234,7 +255,7 @@ def scorecard(
     mine = panel[(panel["group"] == INTERVENTION) & ~is_post(panel)]
     pre_level = float(mine["value"].mean()) if len(mine) else None
     return (
-        pre_period_check(panel),
+        pre_period_check(panel, effect),
         pre_trend_check(effect),
         treated_sites_check(effect),
         placebo_check(effect),

@@ -27,9 +27,15 @@ Aggregation:
 Standard errors are **analytic, from influence functions** (CS 2021, section
 4.1, including the term for the estimated cohort shares): sites are the units,
 so this is clustering by site. Intervals and p-values use the normal
-distribution, as the paper does. Pre-trend test: the Wald χ² test that the
-event-time effects ``-leads … -1`` are all zero, with the influence-function
-covariance. Sites may be weighted (population-weighted means and cohort
+distribution, as the paper does. Pre-trend test: the Wald pre-test of
+parallel trends that R's ``did::att_gt`` reports ("P-value for pre-test of
+parallel trends assumption"): the q pre-period group-time effects ATT(g, t),
+t < g (varying base), are jointly zero, ``W = θ_pre' Σ⁻¹ θ_pre ~ χ²(q)`` with
+Σ their influence-function covariance (cells with a standard error of zero
+left out, as ``did`` does; where Σ is singular, which ``did`` declines to
+test, a generalised inverse of rank q). ``leads`` keeps the cells within that
+many periods of the start (``did`` keeps all; the default reaches back 6).
+Sites may be weighted (population-weighted means and cohort
 sizes); unweighted by default in the paper.
 """
 
@@ -120,6 +126,8 @@ def fit_staggered(
     never = ~np.isfinite(cohort)
     cells: list[tuple] = []
     events: dict[int, _Accumulator] = {}
+    pre_att: list[float] = []
+    pre_phi: list[np.ndarray] = []
     overall = _Accumulator(design.n_sites)
     total, total_phi, post_num, post_den = 0.0, np.zeros(design.n_sites), 0.0, 0.0
     notes: list[str] = []
@@ -161,6 +169,9 @@ def fit_staggered(
             events.setdefault(e, _Accumulator(design.n_sites)).add(
                 att[j], phi[:, j], size, w * member
             )
+            if -leads <= e < 0 and se > np.sqrt(np.finfo(float).eps) * 10:
+                pre_att.append(float(att[j]))
+                pre_phi.append(phi[:, j])
         post = usable & (times >= first)
         if post.any():
             overall.add(att[post].mean(), phi[:, post].mean(axis=1), size, w * member)
@@ -193,7 +204,7 @@ def fit_staggered(
         ],
     )
     estimate, phi = overall.result()
-    p, stat, test = _pre_trend(events, leads)
+    p, stat, test = _pre_trend(np.array(pre_att), pre_phi)
     return StaggeredFit(
         estimate,
         float(np.sqrt(phi @ phi)),
@@ -253,25 +264,29 @@ def _event_table(events: dict[int, _Accumulator], confidence: float) -> pd.DataF
     return out
 
 
-def _pre_trend(
-    events: dict[int, _Accumulator], leads: int
-) -> tuple[float | None, float | None, str]:
-    pre = [e for e in sorted(events) if -leads <= e < 0]
-    if not pre:
+def _pre_trend(att: np.ndarray, phi: list[np.ndarray]) -> tuple[float | None, float | None, str]:
+    """R ``did``'s Wald pre-test on the pre-period ATT(g, t) and their influence functions."""
+    if not len(att):
         return None, None, "no pre-trend test: no period before the start has a comparison"
-    results = [events[e].result() for e in pre]
-    b = np.array([r[0] for r in results])
-    phi = np.column_stack([r[1] for r in results])
-    cov = phi.T @ phi
-    q = int(np.linalg.matrix_rank(cov))
-    if q == 0:
+    influence = np.column_stack(phi)
+    cov = influence.T @ influence
+    q = len(att)
+    name = (
+        f"Wald pre-test of parallel trends as R did::att_gt reports it: the {q} pre-period "
+        "group-time effects ATT(g, t) (varying base) are zero"
+    )
+    if np.linalg.cond(cov) < 1 / np.finfo(float).eps:
+        statistic = float(att @ np.linalg.solve(cov, att))
+        return float(stats.chi2.sf(statistic, q)), statistic, f"{name}, χ²({q})"
+    rank = int(np.linalg.matrix_rank(cov))
+    if rank == 0:
         return None, None, "no pre-trend test: the pre-period effects have no variance"
-    statistic = float(b @ np.linalg.pinv(cov) @ b)
+    statistic = float(att @ np.linalg.pinv(cov) @ att)
     return (
-        float(stats.chi2.sf(statistic, q)),
+        float(stats.chi2.sf(statistic, rank)),
         statistic,
-        f"Wald χ² test that the {len(b)} pre-period event-time effects are zero, "
-        f"χ²({q}), influence-function covariance",
+        f"{name}, χ²({rank}) with a generalised inverse (their covariance is singular, "
+        "where did reports no test)",
     )
 
 

@@ -7,6 +7,8 @@ area, period, sex, age and category. We keep the whole-population rows (empty
 ``Category Type``; ``Persons`` where sexes are split), map ``Count`` to the
 numerator and the 95% limits to ``lower_ci``/``upper_ci``, and name the measure
 from :data:`analysis.schema.FINGERTIPS_MEASURES` (else ``fingertips_<id>``).
+Rows with an empty ``Indicator ID`` (as some downloads end with) are left out
+with a note rather than becoming a measure of their own.
 
 Areas the store does not know yet are added as sites from the export's own
 ``Area Code``, ``Area Name`` and ``Area Type``, so a raw export loads as it is.
@@ -40,6 +42,13 @@ def split_export(cells: pd.DataFrame) -> FingertipsParts:
     export's own rows.
     """
     notes: list[str] = []
+    no_indicator = text_column(cells, "indicator_id").isna()
+    if no_indicator.any():
+        notes.append(
+            f"{int(no_indicator.sum())} row(s) with no Indicator ID left out (rows "
+            f"{_row_numbers(cells.index[no_indicator])}): a row must say which indicator it is"
+        )
+        cells = cells[~no_indicator]
     category = text_column(cells, "category_type")
     rows = cells[category.isna()]
     if len(rows) < len(cells):
@@ -76,6 +85,13 @@ def split_export(cells: pd.DataFrame) -> FingertipsParts:
         notes.append(f"{int(repeat.sum())} repeat row(s) (same area listed twice) left out")
         measures = measures[~repeat]
     return FingertipsParts(measures, _sites(rows), _definitions(rows, measure), tuple(notes))
+
+
+def _row_numbers(index: pd.Index, shown: int = 5) -> str:
+    """The first few row numbers, for a note ("2, 5, 9 and 3 more")."""
+    numbers = [str(i) for i in index[:shown]]
+    more = len(index) - shown
+    return ", ".join(numbers) + (f" and {more} more" if more > 0 else "")
 
 
 def _sites(rows: pd.DataFrame) -> pd.DataFrame:

@@ -12,22 +12,30 @@ by a between-site variance τ²:
    ``asin(√p̄)``; ratios and rates (observed O over expected E) ``y = log(O/E)``,
    ``s = 1/√E`` around 0 (the SHMI method) or ``y = √(O/E)``,
    ``s = 1/(2√E)`` around 1 (the CQC method);
-2. z-scores ``z = (y − target)/s``, Winsorised at the 10th and 90th
-   percentiles (default) so that genuine outliers do not inflate the estimate;
-3. dispersion ratio ``φ = Σ z_w² / n`` (about 1 without overdispersion);
-4. ``τ² = max(0, (nφ − (n − 1)) / (Σw − Σw²/Σw))`` with ``w = 1/s²``
-   (0 when nφ < n − 1: no overdispersion detected);
+2. z-scores ``z = (y − target)/s``, with the extremes set aside so that
+   genuine outliers do not inflate the estimate: for the log (SHMI) transform
+   *truncated* as NHS Digital's SHMI specification and FunnelPlotR's
+   ``truncation`` do (rank the z-scores, ``g = ⌊rank · k/(n + 1)⌋`` with
+   ``k = 1/trim``, keep the sites with ``0 < g < k − 1``: the top and bottom
+   10% are dropped); for the arcsine and sqrt transforms *Winsorised* at the
+   10th and 90th percentiles (Spiegelhalter 2005; ``winsorisation``);
+3. dispersion ratio ``φ = Σ z_w² / n`` over the n z-scores kept (all of them
+   when Winsorised; about 1 without overdispersion);
+4. ``τ² = max(0, (nφ − (n − 1)) / (Σw − Σw²/Σw))`` with ``w = 1/s²`` over the
+   same sites (0 when nφ < n − 1: no overdispersion detected);
 5. limits ``target ± z_α √(s² + τ²)`` back-transformed; adjusted z-scores
    ``(y − target)/√(s² + τ²)``.
 
 References: Spiegelhalter DJ. Handling over-dispersion of performance
 indicators. Qual Saf Health Care 2005;14:347-51; Spiegelhalter DJ. Funnel
 plots for comparing institutional performance. Stat Med 2005;24:1185-202;
-FunnelPlotR (NHS-R community; ``transformed_zscore``, ``winsorisation``,
-``phi_func``, ``tau_func``). What it does not do: the adjusted limits say
-which sites are unusual *given* the typical spread between sites; they do
-not explain the spread, and τ² estimated from few sites (under about 20) is
-unreliable.
+FunnelPlotR (NHS-R community; ``transformed_zscore``, ``truncation``,
+``winsorisation``, ``phi_func``, ``tau_func``); NHS Digital, Summary
+Hospital-level Mortality Indicator (SHMI) methodology specification. What it
+does not do: the adjusted limits say which sites are unusual *given* the
+typical spread between sites; they do not explain the spread, and τ²
+estimated from few sites (under about 20) is unreliable; truncation sets 20%
+of the sites aside, so with it τ² is smaller than the full spread.
 """
 
 from __future__ import annotations
@@ -43,14 +51,16 @@ from scipy import stats
 from analysis.rates import ArrayLike, MethodInputError, levels
 
 Transform = Literal["arcsine", "log", "sqrt"]
+Trimming = Literal["truncated", "winsorised"]
 
 
 @dataclass(frozen=True)
 class Overdispersion:
     """Estimated dispersion of sites around the target (Spiegelhalter 2005).
 
-    ``phi`` is the dispersion ratio of Winsorised z-scores (≈ 1 when sites
-    differ only by chance); ``tau2`` the between-site variance on the
+    ``phi`` is the dispersion ratio of the truncated or Winsorised z-scores
+    (``trimming``; ≈ 1 when sites differ only by chance) over ``n_used`` of
+    the ``n_sites`` sites; ``tau2`` the between-site variance on the
     transformed scale (0 = no adjustment); ``target`` the overall value on the
     transformed scale; ``average`` the overall proportion or rate per person
     (Σ numerator ÷ Σ denominator; 1 for ratios).
@@ -59,6 +69,8 @@ class Overdispersion:
     statistic: str
     transform: Transform
     n_sites: int
+    trimming: Trimming
+    n_used: int
     phi: float
     tau2: float
     trim: float
@@ -69,6 +81,14 @@ class Overdispersion:
     def overdispersed(self) -> bool:
         """True when a between-site variance was needed (τ² > 0)."""
         return self.tau2 > 0
+
+    @property
+    def label(self) -> str:
+        """The method in words, e.g. ``"log transform, 10% truncated, φ = 8.53, τ² = 0.0284"``."""
+        return (
+            f"{self.transform} transform, {self.trim:.0%} {self.trimming} at each end, "
+            f"φ = {self.phi:.2f}, τ² = {self.tau2:.3g}"
+        )
 
 
 def _transformed(
@@ -129,7 +149,8 @@ def overdispersion(
         ``"arcsine"`` (proportions, the default for them), ``"log"`` (SHMI;
         default for ratios and rates) or ``"sqrt"`` (CQC).
     trim:
-        Fraction Winsorised at each end before estimating φ (0.1 = 10%).
+        Fraction truncated (log transform) or Winsorised (arcsine, sqrt) at
+        each end before estimating φ (0.1 = 10%).
 
     Returns
     -------
@@ -142,16 +163,40 @@ def overdispersion(
     average = 1.0 if statistic == "ratio" else float(num.sum() / den.sum())
     y, s, target = _transformed(num, den, statistic, chosen, average)
     z = (y - target) / s
-    low, high = np.nanquantile(z, trim), np.nanquantile(z, 1 - trim)
-    winsorised = np.clip(z, low, high)
-    n = int(np.sum(~np.isnan(winsorised)))
-    phi = float(np.nansum(winsorised**2) / n)
-    w = 1 / s**2
+    trimming: Trimming = "truncated" if chosen == "log" else "winsorised"
+    kept = _truncated(z, trim) if trimming == "truncated" else _winsorised(z, trim)
+    used = ~np.isnan(kept)
+    n = int(used.sum())
+    phi = float(np.sum(kept[used] ** 2) / n)
+    w = 1 / s[used] ** 2
     if n * phi < n - 1:
         tau2 = 0.0
     else:
         tau2 = max(0.0, (n * phi - (n - 1)) / (w.sum() - (w**2).sum() / w.sum()))
-    return Overdispersion(statistic, chosen, n, phi, float(tau2), trim, target, average)
+    return Overdispersion(
+        statistic, chosen, len(z), trimming, n, phi, float(tau2), trim, target, average
+    )
+
+
+def _winsorised(z: np.ndarray, trim: float) -> np.ndarray:
+    """z-scores clipped to their ``trim`` and ``1 − trim`` quantiles (``winsorisation``)."""
+    return np.clip(z, np.nanquantile(z, trim), np.nanquantile(z, 1 - trim))
+
+
+def _truncated(z: np.ndarray, trim: float) -> np.ndarray:
+    """z-scores with the extreme groups dropped (NaN), as FunnelPlotR ``truncation`` and SHMI.
+
+    Ranks (ties averaged) are grouped as ``g = ⌊rank · k / (n + 1)⌋`` with
+    ``k = 1/trim``; the sites in the first (g = 0) and last (g ≥ k − 1)
+    groups are dropped; ``trim = 0`` keeps every site.
+    """
+    if trim == 0:
+        return z
+    k = 1 / trim
+    present = ~np.isnan(z)
+    group = np.full(z.shape, np.nan)
+    group[present] = np.floor(stats.rankdata(z[present]) * k / (present.sum() + 1))
+    return np.where((group > 0) & (group < k - 1), z, np.nan)
 
 
 def adjusted_z_scores(

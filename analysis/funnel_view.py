@@ -17,7 +17,7 @@ drawn for it). The limits and the overall value are aggregates over all sites.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from analysis.funnel import (
     funnel_limits,
     funnel_points,
     funnel_significance,
+    funnel_z_scores,
 )
 from analysis.funnel_overdispersion import (
     Overdispersion,
@@ -58,8 +59,10 @@ class FunnelView:
     x position: people, or population per year for rates), ``value``,
     ``significance`` (the funnel wording, or ``"suppressed"``), ``outside_95``,
     ``outside_99_8``, ``direction`` (high/low/None), ``verdict`` (better/worse
-    or higher/lower with the polarity; ``within limits``), ``z`` (unadjusted
-    or adjusted z-score), ``suppressed`` and ``label`` (True for the outliers
+    or higher/lower with the polarity; ``within limits``), ``z`` (the z-score
+    of the test that set ``significance``: the limits' own test, see
+    :func:`analysis.funnel.funnel_z_scores`, or with overdispersion the
+    adjusted z), ``suppressed`` and ``label`` (True for the outliers
     the chart names). ``limits``: long table ``size``, ``value``, ``limit``
     (e.g. ``"99.8% upper"``), ``level`` (``"95%"``/``"99.8%"``).
     """
@@ -123,7 +126,8 @@ def funnel_view(
         Polarity for the verdict words; None gives higher / lower.
     adjust_overdispersion:
         Widen the limits by Spiegelhalter's τ² (arcsine transform for
-        proportions, log for rates; 10% Winsorised) and flag by adjusted z.
+        proportions, 10% Winsorised; log (SHMI) for rates, 10% truncated) and
+        flag by adjusted z.
     rule:
         Disclosure rule for the points (counts 1–7 suppressed).
     label_limit:
@@ -149,6 +153,7 @@ def funnel_view(
     if measure_kind == "proportion":
         statistic, size_title = "proportion", "Denominator (people eligible)"
         flags = funnel_significance(data, "numerator", "denominator", statistic="proportion")
+        z = funnel_z_scores(data, "numerator", "denominator", statistic="proportion")
         curves = funnel_limits(
             data, "numerator", "denominator", statistic="proportion", multiplier=multiplier
         )
@@ -163,6 +168,15 @@ def funnel_view(
         statistic = "rate"
         size_title = "Population (per year)" if crude else "Population (derived: events ÷ rate)"
         flags = funnel_significance(
+            data,
+            "numerator",
+            den,
+            statistic="rate",
+            multiplier=multiplier,
+            rate="_rate",
+            rate_type=rate_type,
+        )
+        z = funnel_z_scores(
             data,
             "numerator",
             den,
@@ -202,15 +216,14 @@ def funnel_view(
     positive = ~np.isnan(size) & (size > 0)
     usable = positive & ((x > 0) if statistic == "rate" else True)  # log(0) is undefined
     model = overdispersion(x[usable], size[usable], statistic, trim=0.1)
-    z = np.full(len(x), np.nan)
-    z[usable] = adjusted_z_scores(
-        x[usable], size[usable], model if adjust_overdispersion else replace(model, tau2=0.0)
-    )
     significance = flags["significance"].astype(str).to_numpy(dtype=object)
     if adjust_overdispersion:
-        adjusted = significance_from_z(z)
+        adjusted_z = np.full(len(x), np.nan)
+        adjusted_z[usable] = adjusted_z_scores(x[usable], size[usable], model)
+        adjusted = significance_from_z(adjusted_z)
         keep = pd.isna(adjusted) | (significance == DSR_NOT_APPLICABLE)
         significance = np.where(keep, significance, adjusted)
+        z = np.where(keep, z, adjusted_z)
         if (positive & ~usable).any():
             notes.append(
                 f"{int((positive & ~usable).sum()):,} site(s) with no events are left out of the "
@@ -220,10 +233,8 @@ def funnel_view(
         wide = overdispersed_limits(grid, model, (0.95, 0.998), multiplier)
         limits = _long_limits(wide["size"], wide, "{bound}_{pct}")
         baseline = float(wide["baseline"].iloc[0])
-        method += (
-            f"; widened for overdispersion (Spiegelhalter 2005: {model.transform} transform, "
-            f"φ = {model.phi:.2f}, τ² = {model.tau2:.3g}, 10% Winsorised)"
-        )
+        source = ", as SHMI and FunnelPlotR" if model.trimming == "truncated" else ""
+        method += f"; widened for overdispersion (Spiegelhalter 2005; {model.label}{source})"
         if not model.overdispersed:
             notes.append("No overdispersion was detected (τ² = 0): the limits are not widened.")
         if model.n_sites < 20:

@@ -10,8 +10,6 @@ covered below by invariants only.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,12 +20,6 @@ from analysis.funnel import (
     funnel_points,
     funnel_significance,
     poisson_funnel,
-)
-from analysis.funnel_overdispersion import (
-    adjusted_z_scores,
-    overdispersed_limits,
-    overdispersion,
-    significance_from_z,
 )
 from analysis.rates import MethodInputError
 
@@ -265,53 +257,3 @@ def test_poisson_funnel_brackets_the_exact_limit():
     from scipy import stats
 
     assert stats.poisson.sf(19, expected) == pytest.approx(0.025, rel=1e-4)
-
-
-# --- overdispersion (Spiegelhalter 2005; FunnelPlotR) -----------------------------------------
-
-
-def test_overdispersion_hand_computed():
-    # Five sites with 100 expected events each (s = 0.1 on the log scale) and z = −2…2:
-    # Winsorised at the 10th/90th percentiles (±1.6), φ = (2·1.6² + 2·1²)/5 = 1.424;
-    # τ² = (5φ − 4)/(Σw − Σw²/Σw) = 3.12 / (500 − 100) = 0.0078.
-    z = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
-    observed = 100 * np.exp(0.1 * z)
-    model = overdispersion(observed, np.full(5, 100.0), statistic="ratio")
-    assert model.phi == pytest.approx(1.424, abs=1e-12)
-    assert model.tau2 == pytest.approx(0.0078, abs=1e-12)
-    adjusted = adjusted_z_scores(observed, np.full(5, 100.0), model)
-    assert adjusted[-1] == pytest.approx(0.2 / math.sqrt(0.01 + 0.0078), abs=1e-12)
-    limits = overdispersed_limits([100.0], model, multiplier=100)
-    assert limits["upper_95"].iloc[0] == pytest.approx(
-        100 * math.exp(1.959964 * math.sqrt(0.0178)), rel=1e-6
-    )
-
-
-def test_no_overdispersion_gives_plain_limits():
-    rng = np.random.default_rng(7)
-    den = rng.integers(200, 2000, size=60).astype(float)
-    num = rng.binomial(den.astype(int), 0.3).astype(float)
-    model = overdispersion(num, den, "proportion")
-    if model.tau2 == 0:
-        assert not model.overdispersed
-        limits = overdispersed_limits([400.0], model, confidence=0.95)
-        centre = math.asin(math.sqrt(model.average))
-        expected = math.sin(centre + 1.959964 / (2 * math.sqrt(400))) ** 2
-        assert limits["upper_95"].iloc[0] == pytest.approx(expected, rel=1e-6)
-    assert 0.6 < model.phi < 1.4
-
-
-def test_overdispersion_recovers_between_site_variance():
-    rng = np.random.default_rng(11)
-    expected = np.full(400, 2000.0)
-    true_tau = 0.1
-    observed = rng.poisson(expected * np.exp(rng.normal(0, true_tau, 400))).astype(float)
-    model = overdispersion(observed, expected, "ratio")
-    assert model.overdispersed and model.phi > 5
-    # Winsorising shrinks the estimate somewhat; it must still be of the right size.
-    assert 0.5 * true_tau**2 < model.tau2 < 1.5 * true_tau**2
-    z = adjusted_z_scores(observed, expected, model)
-    outside = np.mean(np.abs(z) > 1.96)
-    assert outside < 0.15  # unadjusted, almost every site would be "outside"
-    labels = significance_from_z([4.0, 2.5, 0.0, -2.5, np.nan])
-    assert list(labels) == ["High (0.001)", "High (0.025)", "Not significant", "Low (0.025)", None]
