@@ -156,6 +156,7 @@ def compare_areas(
     table["comparison"] = compare_to_benchmark(
         table["lower_ci"], table["upper_ci"], table["benchmark"], polarity
     )
+    table["measure_kind"] = measure_kind
     table = suppress(table, ("numerator",), ("value", "lower_ci", "upper_ci"), rule)
     table.loc[table["suppressed"], "comparison"] = SUPPRESSED_VERDICT
     table["rank"] = table["value"].rank(ascending=False, method="min").astype("Int64")
@@ -164,8 +165,9 @@ def compare_areas(
     notes = []
     if table["suppressed"].any():
         notes.append(
-            f"{int(table['suppressed'].sum()):,} site(s) with a count of 1–7 are suppressed "
-            "(value, interval and comparison shown as *)."
+            f"{int(table['suppressed'].sum()):,} site(s) suppressed (value, interval and "
+            "comparison shown as *): counts of 1–7, and the fewest others needed so that no "
+            "hidden count can be worked out from a total."
         )
     if level.pooled_from is not None:
         notes.append(

@@ -11,6 +11,7 @@ suppression (:mod:`analysis.disclosure`), so an export can never show more than 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import altair as alt
@@ -84,10 +85,41 @@ def chart_png(chart: AnyChart, footer: Footer | None = None, scale: float = 2) -
     return vlc.vegalite_to_png(spec.to_json(validate=False), scale=scale)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made inert.
+
+    OWASP "CSV Injection": a cell beginning with ``=``, ``+``, ``-``, ``@``, tab
+    or carriage return is prefixed with a single quote, which spreadsheets show
+    as text. Numbers written as text (``-12.5``, ``+3``) are left as they are,
+    and so is every cell that is not text.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    if _NUMBER.fullmatch(value.strip()):
+        return value
+    return "'" + value
+
+
+def safe_csv(frame: pd.DataFrame) -> str:
+    """The table as CSV with every text cell and header neutralised (:func:`neutralise_cell`)."""
+    out = frame.copy()
+    out.columns = [str(neutralise_cell(str(c))) for c in out.columns]
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].astype(object).map(neutralise_cell)
+    return out.to_csv(index=False)
+
+
 def table_csv(frame: pd.DataFrame, footer: Footer) -> str:
-    """The table as CSV with the footer as a final ``#`` comment line.
+    """The table as CSV (formula cells neutralised) with the footer as a final ``#`` line.
 
     ``pandas.read_csv(…, comment="#")`` and spreadsheet programs read the rows and
     leave the footer as a trailing note.
     """
-    return frame.to_csv(index=False) + f"# {footer.text()}. {ATTRIBUTION}\n"
+    return safe_csv(frame) + f"# {footer.text()}. {ATTRIBUTION}\n"

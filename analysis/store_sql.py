@@ -71,7 +71,7 @@ MEASURE_ROWS = """
 SELECT m.site_code, m.measure, m.period_start, m.period_end, m.granularity, m.period_label,
     m.numerator, m.denominator,
     COALESCE(m.value, m.numerator / m.denominator * COALESCE(d.multiplier, 1)) AS value,
-    m.lower_ci, m.upper_ci, m.load_id,
+    m.lower_ci, m.upper_ci, m.load_id, d.kind AS measure_kind,
     s.site_name, s.site_type, s.parent_code, s."group", s.start_date,
     s.imd_decile, s.imd_score, s.imd_quintile, s.population
 FROM measures_current m

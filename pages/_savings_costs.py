@@ -5,6 +5,7 @@ import streamlit as st
 from analysis.costs import COLUMNS as COST_COLUMNS
 from analysis.costs import CostInputError, CostTable
 from analysis.errors import HiodError, LoadRejected
+from analysis.exports import safe_csv
 from analysis.readers import ReadFailed, read_table
 from analysis.usecases import load_files
 from pages import _ui
@@ -100,7 +101,7 @@ def unit_cost_editor(store, measure: str) -> CostTable | None:
                 _ui.show_error(exc)
         right.download_button(
             "Download these unit costs (CSV)",
-            csv,
+            safe_csv(costs.to_frame()),
             file_name=f"unit_costs_{measure}.csv",
             mime="text/csv",
             key="dl_costs",
