@@ -474,6 +474,11 @@ def staggered_effect(
         method_label = f"{STAGGERED_LABEL}, {inference_label}"
         se = float(np.nanstd(placebo.estimate, ddof=1))
         inference_notes = [placebo.placebos.note(design.n_intervention)]
+        if level < confidence or level > confidence + 0.005:
+            inference_notes.append(
+                f"with {n} placebo sets the interval's level is {level:.0%}, not "
+                f"{confidence:.0%}: the nearest the sets allow (Conley & Taber 2011)"
+            )
     pre, post = design.periods_around_start()
     notes = [
         *design.notes,
