@@ -5,7 +5,8 @@ everywhere (a dashed vertical rule labelled "programme start"); colours from
 :mod:`analysis.palette`; suppressed points are absent and tooltips say so.
 Shared helpers for the page-family modules: :func:`visible` (drops suppressed
 rows), :func:`records` (only the columns a chart uses), :func:`axis_title`,
-:func:`time_x` (a tick per period) and :func:`start_layers`.
+:func:`time_x` / :func:`time_axis` (period axes labelled once a year) and
+:func:`start_layers`.
 """
 
 from __future__ import annotations
@@ -70,9 +71,7 @@ def group_trend(series: pd.DataFrame, title: str, unit: str, starts: pd.Series) 
         alt.Chart(series)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "period_start:T", title="Period start", axis=alt.Axis(format="%Y", tickCount="year")
-            ),
+            x=time_x(series["period_start"]),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
             color=alt.Color(
                 "group:N",
@@ -105,14 +104,31 @@ def start_layers(starts: pd.Series) -> list[alt.Chart]:
     return [start_rules(known)] if len(known) else []
 
 
-def time_x(dates: pd.Series, field: str = "period_start") -> alt.X:
-    """A period-start axis with a tick at each period (not every month of a yearly series)."""
-    ticks = sorted(pd.to_datetime(pd.Series(dates)).dropna().unique())
+def time_axis(dates: pd.Series) -> alt.Axis:
+    """A period-start axis labelled once a year, whatever the period length.
+
+    Monthly, quarterly or daily series (the closest two period starts under
+    300 days apart) get a tick at each 1 January in their span, labelled
+    ``%Y``; a yearly series a tick at each period, labelled ``%Y`` (more than
+    12 periods) or ``%b %Y`` (so that April starts of financial years show). A
+    short sub-annual series with no 1 January in its span falls back to a tick
+    per period.
+    """
+    ticks = [pd.Timestamp(t) for t in sorted(pd.to_datetime(pd.Series(dates)).dropna().unique())]
+    gaps = pd.Series(ticks).diff().dropna()
+    if len(gaps) and gaps.min() < pd.Timedelta(days=300):
+        first = ticks[0].year + (ticks[0] > pd.Timestamp(ticks[0].year, 1, 1))
+        years = range(first, ticks[-1].year + 1)
+        if len(years):
+            values = [alt.DateTime(year=y, month=1, date=1) for y in years]
+            return alt.Axis(values=values, format="%Y", labelAngle=0)
     values = [alt.DateTime(year=t.year, month=t.month, date=t.day) for t in ticks]
-    label = "%b %Y" if len(ticks) <= 12 else "%Y"
-    return alt.X(
-        f"{field}:T", title="Period start", axis=alt.Axis(values=values, format=label, labelAngle=0)
-    )
+    return alt.Axis(values=values, format="%b %Y" if len(ticks) <= 12 else "%Y", labelAngle=0)
+
+
+def time_x(dates: pd.Series, field: str = "period_start") -> alt.X:
+    """The x encoding of a period axis: ``field`` as time, ticks from :func:`time_axis`."""
+    return alt.X(f"{field}:T", title="Period start", axis=time_axis(dates))
 
 
 def axis_title(unit: str, what: str = "value") -> str:

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from analysis import palette
-from analysis.charts import Layered, start_rules
+from analysis.charts import Layered, start_rules, time_x
 
 LINE_DOMAIN = ["intervention", "comparator", "counterfactual"]
 LINE_RANGE = [palette.INTERVENTION, palette.COMPARATOR, palette.COUNTERFACTUAL]
@@ -19,9 +19,7 @@ def effect_chart(series: pd.DataFrame, title: str, unit: str, starts: pd.Series)
         alt.Chart(series)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "period_start:T", title="Period start", axis=alt.Axis(format="%Y", tickCount="year")
-            ),
+            x=time_x(series["period_start"]),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
             color=alt.Color(
                 "group:N",

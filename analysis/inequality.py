@@ -86,8 +86,11 @@ class SlopeIndex:
     def method(self) -> str:
         """How the interval was made, for display next to the number."""
         scale = {"rate": "log", "proportion": "logit"}.get(self.value_type, "identity")
-        how = f"{scale} scale" if self.transform else f"simulated on the {scale} scale"
-        return f"SII (Low & Low 2004; PHE): WLS, interval by simulation, {self.reps} reps, {how}"
+        how = f"fitted on the {scale} scale" if self.transform else f"drawn on the {scale} scale"
+        return (
+            "SII (Low & Low 2004; PHE): population-weighted least squares across the groups; "
+            f"interval by simulation ({self.reps:,} draws, {how})"
+        )
 
 
 _Scale = Callable[[Any], Any]
@@ -112,8 +115,20 @@ def relative_ranks(population: ArrayLike) -> np.ndarray:
     return np.cumsum(share) - share / 2
 
 
-def _wls(share: np.ndarray, rank: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Intercept and slope of y on rank weighted by share (last axis = quantiles)."""
+def weighted_fit(
+    share: np.ndarray, rank: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intercept and slope of ``y`` on ``rank``, weighted by population ``share`` (Low & Low 2004).
+
+    Weighted least squares over the last axis (the quantiles)::
+
+        slope = Σ a (b − b̄)(y − ȳ) ÷ Σ a (b − b̄)²,  intercept = ȳ − slope · b̄
+
+    with ``a`` the population shares and ``b`` the relative ranks
+    (:func:`relative_ranks`). The slope is the SII (fitted value at the least
+    deprived end minus the most deprived end); the intercept the fitted value
+    at the most deprived end. Leading axes (e.g. simulation draws) broadcast.
+    """
     rbar = np.sum(share * rank, axis=-1, keepdims=True)
     ybar = np.sum(share * y, axis=-1, keepdims=True)
     slope = np.sum(share * (rank - rbar) * (y - ybar), axis=-1) / np.sum(
@@ -236,10 +251,10 @@ def slope_index(
     centre = forward(val)
     share = pop / pop.sum()
     rank = np.cumsum(share) - share / 2
-    c0, c1 = _wls(share, rank, centre if transform else val)
+    c0, c1 = weighted_fit(share, rank, centre if transform else val)
     rng = np.random.default_rng(seed)
     draws = rng.normal(centre[:, None], sev[:, None], (q.size, reps)).T
-    s0, s1 = _wls(share, rank, draws if transform else back(draws))
+    s0, s1 = weighted_fit(share, rank, draws if transform else back(draws))
     sorted_sii = np.sort(s1)
     sorted_rii = np.sort((s0 + s1) / s0 if multiplier > 0 else s0 / (s0 + s1))
     sii_ci, rii_ci = [], []
@@ -297,9 +312,9 @@ def quintile_from_decile(imd_decile: ArrayLike) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DeprivationGap:
-    """Most deprived minus least deprived quantile, with its interval.
+    """Least deprived minus most deprived quantile, with its interval.
 
-    Positive: the measure is higher in the most deprived quantile.
+    Positive: the measure is higher in the less deprived areas (the sign of the SII).
     """
 
     value: float
@@ -318,19 +333,24 @@ def deprivation_gap(
     confidence: float = 0.95,
     multiplier: float = 1.0,
 ) -> DeprivationGap:
-    """Gap between the most and the least deprived quantile, with a MOVER interval.
+    """Gap between the least and the most deprived quantile, with a MOVER interval.
 
-    ``numerator`` and ``denominator`` are (most deprived, least deprived).
-    The interval combines each group's own interval (Wilson for proportions;
-    Byar's / exact Poisson for rates) by the method of variance estimates
-    recovery: Newcombe's hybrid score interval for a difference of proportions
+    ``numerator`` and ``denominator`` are (least deprived, most deprived); the
+    gap is p₁ − p₂ = least − most deprived, so that, like the SII, a positive
+    gap means higher values in less deprived areas. The interval combines each
+    group's own interval (Wilson for proportions; Byar's / exact Poisson for
+    rates) by the method of variance estimates recovery::
+
+        lower = d − √((p₁ − l₁)² + (u₂ − p₂)²),  upper = d + √((u₁ − p₁)² + (p₂ − l₂)²)
+
+    Newcombe's hybrid score interval for a difference of proportions
     (Newcombe 1998; Newcombe & Altman 2000), and Zou & Donner (2008) for rates.
     Returned on the scale of ``multiplier`` (100 = percentage points).
     """
     x = np.asarray(numerator, dtype=float)
     n = np.asarray(denominator, dtype=float)
     if x.shape != (2,) or n.shape != (2,):
-        raise MethodInputError("give (most deprived, least deprived) numerators and denominators")
+        raise MethodInputError("give (least deprived, most deprived) numerators and denominators")
     (level,) = levels(confidence)
     if kind == "proportion":
         lo, hi = wilson_limits(x, n, level)
@@ -348,8 +368,8 @@ def deprivation_gap(
         float(lower * multiplier),
         float(upper * multiplier),
         level,
-        float(p[0] * multiplier),
         float(p[1] * multiplier),
+        float(p[0] * multiplier),
         method,
     )
 

@@ -38,24 +38,28 @@ quintile effects are separate estimates (no correction for looking at five).
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Literal, TypeGuard
 
 import numpy as np
 import pandas as pd
 
-from analysis.inequality import (
-    deprivation_gap,
-    log_scale_se,
-    quintile_from_decile,
-    slope_index,
+from analysis.disclosure import DEFAULT_RULE, DisclosureRule
+from analysis.inequality import quintile_from_decile
+from analysis.inequality_indices import DEFAULT_REPS, DEFAULT_SEED
+from analysis.inequality_view import (
+    TableSettings,
+    fifths_table,
+    period_summary,
+    quantile_table,
 )
 from analysis.panel import COMPARATOR, INTERVENTION, PanelError, require_columns
 from analysis.rates import confidence_level
 
 Kind = Literal["proportion", "rate"]
 COUNT_COLUMNS = ("site_code", "group", "period_start", "numerator", "denominator", "imd_decile")
+SITE_EXTRAS = ("period_label", "population", "value", "lower_ci", "upper_ci", "imd_quintile")
+"""Columns the group tables read that a bare panel may lack (filled with missing values)."""
 
 
 def is_kind(kind: str | None) -> TypeGuard[Kind]:
@@ -71,14 +75,6 @@ def infer_multiplier(panel: pd.DataFrame) -> float:
     ratio = float(np.median(rows["value"] * rows["denominator"] / rows["numerator"]))
     power = 10 ** round(math.log10(ratio))
     return float(power) if abs(ratio / power - 1) < 0.01 else ratio
-
-
-def _quantiles(panel: pd.DataFrame, quantiles: int) -> pd.Series:
-    if quantiles == 10:
-        return panel["imd_decile"]
-    if quantiles == 5:
-        return pd.Series(quintile_from_decile(panel["imd_decile"]), index=panel.index)
-    raise PanelError("quantiles must be 5 (quintiles) or 10 (deciles) of IMD")
 
 
 def _with_counts(panel: pd.DataFrame) -> pd.DataFrame:
@@ -97,67 +93,40 @@ def inequality_by_period(
     multiplier: float | None = None,
     by_group: bool = True,
     confidence: float = 0.95,
-    reps: int = 10_000,
-    seed: int | None = None,
+    reps: int = DEFAULT_REPS,
+    seed: int = DEFAULT_SEED,
+    rule: DisclosureRule = DEFAULT_RULE,
 ) -> pd.DataFrame:
-    """SII, RII and the most-vs-least deprived gap per period (and arm), with intervals.
+    """SII, RII and the least-vs-most deprived gap per period (and arm), with intervals.
 
-    ``kind`` says how the counts behave: ``"rate"`` (events per population;
-    standard error 1/√events on the log scale) or ``"proportion"`` (people with
-    the outcome of those eligible; logit scale). Multiplier: the panel's
-    display scale, inferred when omitted. Periods where a quantile has no
-    sites or no events are skipped with a warning. Returns one row per
-    (group,) period: ``sii``, ``sii_lower_ci``, ``sii_upper_ci``, ``rii``,
-    ``rii_lower_ci``, ``rii_upper_ci``, ``gap``, ``gap_lower_ci``,
-    ``gap_upper_ci``, ``n_sites``, ``quantiles``, ``method``.
+    The same pipeline as the Inequalities page
+    (:func:`analysis.inequality_view.period_summary` on pooled counts): each
+    arm's sites are pooled into IMD quintiles or deciles (Σ events ÷ Σ
+    population), the SII is ``phe_sii``'s (Low & Low 2004) with a simulated
+    interval, the gap Newcombe's / MOVER. ``kind``: ``"rate"`` (log-scale
+    standard errors) or ``"proportion"`` (logit). A period without every group,
+    with a suppressed group or a group without events has no SII, and
+    ``note`` says why. Returns one row per (group,) period with the columns
+    of :func:`~analysis.inequality_view.period_summary` and ``quantiles``.
     """
     data = _with_counts(panel)
     mult = infer_multiplier(data) if multiplier is None else multiplier
-    level = confidence_level(confidence)
-    data = data.assign(_q=_quantiles(data, quantiles))
-    keys = (["group"] if by_group else []) + ["period_start"]
-    rng = np.random.default_rng(seed)
-    rows, skipped = [], []
-    for key, part in data.groupby(keys, sort=True):
-        pooled = part.groupby("_q")[["numerator", "denominator"]].sum()
-        if len(pooled) != quantiles or (pooled["numerator"] <= 0).any():
-            skipped.append(key)
-            continue
-        x, n = pooled["numerator"].to_numpy(float), pooled["denominator"].to_numpy(float)
-        index = slope_index(
-            pooled.index.to_numpy(float),
-            n,
-            x / n,
-            se=log_scale_se(x, n, kind),
-            value_type=kind,
-            multiplier=mult,
-            confidence=level,
-            reps=reps,
-            seed=int(rng.integers(2**32)),
+    if "period_label" not in data.columns or data["period_label"].isna().any():
+        data = data.assign(period_label=data["period_start"].dt.strftime("%Y-%m-%d"))
+    data = data.assign(**{c: np.nan for c in SITE_EXTRAS if c not in data.columns})
+    parts = data.groupby("group", sort=True) if by_group else [(None, data)]
+    tables = []
+    for group, part in parts:
+        common = TableSettings(kind=kind, multiplier=mult, basis="counts", confidence=confidence)
+        groups = quantile_table(part, quantiles=quantiles, rule=rule, **common)
+        fifths = fifths_table(part, groups, quantiles=quantiles, rule=rule, **common)
+        summary = period_summary(
+            part, groups, fifths, quantiles=quantiles, reps=reps, seed=seed, **common
         )
-        gap = deprivation_gap((x[0], x[-1]), (n[0], n[-1]), kind, level, mult)
-        rows.append(
-            dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-            | {
-                "sii": index.sii,
-                "sii_lower_ci": index.sii_ci[0].lower,
-                "sii_upper_ci": index.sii_ci[0].upper,
-                "rii": index.rii,
-                "rii_lower_ci": index.rii_ci[0].lower,
-                "rii_upper_ci": index.rii_ci[0].upper,
-                "gap": gap.value,
-                "gap_lower_ci": gap.lower,
-                "gap_upper_ci": gap.upper,
-                "n_sites": part["site_code"].nunique(),
-                "quantiles": quantiles,
-                "method": f"{index.method}; gap: {gap.method}",
-            }
-        )
-    if skipped:
-        warnings.warn(
-            f"periods skipped (a quantile without sites or events): {skipped}", stacklevel=2
-        )
-    return pd.DataFrame(rows)
+        if by_group:
+            summary.insert(0, "group", group)
+        tables.append(summary.assign(quantiles=quantiles))
+    return pd.concat(tables, ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -193,7 +162,8 @@ class InequalityChange:
     """Whether inequality changed more in intervention than comparator areas.
 
     ``sii``: change in the slope index (least minus most deprived end);
-    ``gap``: change in most-deprived-fifth minus least-deprived-fifth;
+    ``gap``: change in least-deprived-fifth minus most-deprived-fifth (positive
+    gap and SII: higher in less deprived areas);
     ``by_quintile``: the programme's difference-in-differences within each IMD
     quintile (1 = most deprived). See the module docstring for what this does
     and does not show.
@@ -256,7 +226,7 @@ def _measures(pooled_int: np.ndarray, pooled_comp: np.ndarray, mult: float) -> n
             slope = (share * (rank - rbar) * (value - ybar)).sum(axis=1) / (
                 share * (rank - rbar) ** 2
             ).sum(axis=1)
-            out.append((slope, value[:, 0] - value[:, 4], value))
+            out.append((slope, value[:, 4] - value[:, 0], value))
     (si0, g0, v0), (si1, g1, v1), (sc0, gc0, vc0), (sc1, gc1, vc1) = out
     did = np.column_stack(
         [(si1 - si0) - (sc1 - sc0), (g1 - g0) - (gc1 - gc0), (v1 - v0) - (vc1 - vc0)]
@@ -328,7 +298,7 @@ def inequality_change(
     tail = (1 - level) / 2
     low, high = np.quantile(boot[valid], [tail, 1 - tail], axis=0).tolist()
     point = point.tolist()
-    names = ["SII", "gap (most − least deprived fifth)"] + [
+    names = ["SII", "gap (least − most deprived fifth)"] + [
         f"IMD quintile {q}" for q in range(1, 6)
     ]
     arm_levels = [point[7:11], point[11:15], *(point[15 + q :: 5][:4] for q in range(5))]

@@ -6,7 +6,8 @@ comparator areas (:func:`change_table`), with a plain-English statement
 (:func:`change_statement`), and the SII and gap per arm and period either way.
 Quintiles pooling a count of 1–7 in an arm before or after the start are
 suppressed (:func:`small_cells`). Signs as :mod:`analysis.inequality_view`:
-gap = most minus least deprived fifth, SII = least minus most deprived end.
+gap = least minus most deprived fifth, SII = least minus most deprived end (both
+positive when values are higher in less deprived areas).
 What this shows and does not: area-level (ecological) inequality, and an
 effect only under parallel trends; see :mod:`analysis.inequality_change`.
 """
@@ -114,7 +115,7 @@ def change_statement(change: InequalityChange, unit: str, higher_is_better: bool
         f"Before and after {start} (intervention sites from their own start date), comparing "
         f"{change.n_intervention_sites:,} intervention with {change.n_comparator_sites:,} "
         "comparator sites:",
-        f"- The gap between the most and least deprived fifth (most minus least deprived) went "
+        f"- The gap between the least and most deprived fifth (least minus most deprived) went "
         f"from {number_text(gap.intervention_before)} to "
         f"{number_text(gap.intervention_after)} {words} "
         f"in intervention areas and from {number_text(gap.comparator_before)} to "

@@ -5,11 +5,13 @@ From a measure's rows and the sites table, for the Inequalities page and
 
 1. **Sites → deprivation groups** (:func:`site_quantile`): each site's IMD
    decile (``imd_decile``, 1 = most deprived tenth of England) or quintile
-   (``imd_quintile``, else ⌈decile ÷ 2⌉). Deprivation pseudo-sites (site type
-   ``other``, e.g. England's districts grouped by IMD decile, or an ICB's
-   practices by practice IMD quintile) are one site per group and are read per
-   parent area; real sites (practices, PCNs, local authorities) are pooled
-   into groups, for all of England or within an area they belong to.
+   (``imd_quintile``, else ⌈decile ÷ 2⌉). Published deprivation-group rows
+   (e.g. England's districts grouped by IMD decile, or an ICB's practices by
+   practice IMD quintile) are recognised by what they are (:func:`is_breakdown`):
+   sites of type ``other`` that are one site per deprivation group of a parent
+   area; they are read per parent area. Every other site, including sites of a
+   sites file without ``site_type`` (stored as ``other``), is a real site, pooled
+   into groups by its IMD for all sites of the type or within an area above it.
 2. **What can be chosen**: the site types with deprivation known
    (:func:`inequality_site_types`, labelled by :func:`site_type_label`),
    deciles or quintiles (:func:`quantile_options`, :func:`default_quantiles`)
@@ -35,7 +37,7 @@ from analysis.site_levels import ancestors, area_choices, is_in, type_name, type
 
 Basis = Literal["counts", "published", "values"]
 BREAKDOWN_TYPE = "other"
-"""Site type of deprivation pseudo-sites: one site per deprivation group of a parent area."""
+"""Site type of published deprivation-group rows (and of sites given no type)."""
 ALL_AREAS = "all"
 
 
@@ -50,12 +52,46 @@ def site_quantile(rows: pd.DataFrame, quantiles: int) -> pd.Series:
     raise MethodInputError("deprivation groups are deciles (10) or quintiles (5)")
 
 
+def is_breakdown(rows: pd.DataFrame, site_type: str) -> bool:
+    """Whether ``site_type``'s rows are published deprivation-group rows, not real sites.
+
+    True for type ``other`` when every site has a parent area and no parent has
+    two sites in one deprivation group (a site per group of an area, e.g.
+    ``E92000001-DLAD-01`` … ``-10``). Sites without a parent, or several in one
+    group of a parent (practices of a PCN given no type), are real sites.
+    """
+    if site_type != BREAKDOWN_TYPE:
+        return False
+    typed = rows[(rows["site_type"] == site_type) & site_quantile(rows, 5).notna()]
+    sites = typed.drop_duplicates("site_code")
+    if sites.empty or sites["parent_code"].isna().any():
+        return False
+    decile = pd.to_numeric(sites["imd_decile"], errors="coerce")
+    group = decile.where(decile.notna(), site_quantile(sites, 5) * 100)
+    return bool((sites.assign(_g=group).groupby(["parent_code", "_g"]).size() == 1).all())
+
+
+def reading_text(rows: pd.DataFrame, site_type: str) -> str | None:
+    """The message saying how sites of type ``other`` were read (None for other types)."""
+    if site_type != BREAKDOWN_TYPE:
+        return None
+    if is_breakdown(rows, site_type):
+        return (
+            "Sites of type 'other' are read as published deprivation-group rows: each is the "
+            "only site of its deprivation group within its parent area."
+        )
+    return (
+        "Sites of type 'other' (or given no site_type) are read as real sites pooled by their "
+        "IMD: some have no parent area or share a deprivation group within one."
+    )
+
+
 def inequality_site_types(rows: pd.DataFrame) -> list[str]:
-    """Site types with deprivation known: pseudo-site breakdowns first, then most sites first."""
+    """Site types with deprivation known: published breakdowns first, then most sites first."""
     known = rows[site_quantile(rows, 5).notna()]
     counts = known.groupby("site_type")["site_code"].nunique()
     counts = counts[counts >= 2]
-    ordered = sorted(counts.index, key=lambda t: (t != BREAKDOWN_TYPE, -counts[t]))
+    ordered = sorted(counts.index, key=lambda t: (not is_breakdown(rows, t), -counts[t]))
     return list(ordered)
 
 
@@ -69,31 +105,33 @@ def quantile_options(rows: pd.DataFrame) -> list[int]:
     return options
 
 
-def default_quantiles(site_type: str, allowed: list[int]) -> int:
+def default_quantiles(rows: pd.DataFrame, site_type: str, allowed: list[int]) -> int:
     """Deciles for a breakdown published by decile (e.g. England's districts), else quintiles."""
-    if site_type == BREAKDOWN_TYPE and 10 in allowed:
+    if is_breakdown(rows, site_type) and 10 in allowed:
         return 10
     return 5 if 5 in allowed else allowed[0]
 
 
-def site_type_label(site_type: str) -> str:
-    """Picker label: pseudo-site breakdowns say what they are."""
-    if site_type == BREAKDOWN_TYPE:
+def site_type_label(site_type: str, breakdown: bool) -> str:
+    """Picker label: published breakdowns and sites given no type say what they are."""
+    if breakdown:
         return "Deprivation groups (published, one row per group of an area)"
+    if site_type == BREAKDOWN_TYPE:
+        return "Sites (type 'other' or not given) grouped by their IMD"
     return f"{type_name(site_type)} grouped by their IMD"
 
 
 def area_options(rows: pd.DataFrame, sites: pd.DataFrame, site_type: str) -> pd.DataFrame:
     """Areas to read the inequality for: ``area_code``, ``area_name``, ``area_type``, ``n_sites``.
 
-    Pseudo-sites (type ``other``) are read per parent area (their parent
-    code), England first. Real sites may be pooled for all sites of the type
+    Published breakdowns (:func:`is_breakdown`) are read per parent area (their
+    parent code), England first. Real sites may be pooled for all sites of the type
     (``area_code`` = :data:`ALL_AREAS`) or within any area above them except
     PCNs (too few sites for five groups).
     """
     typed = rows[(rows["site_type"] == site_type) & site_quantile(rows, 5).notna()]
     names = sites.drop_duplicates("site_code").set_index("site_code")
-    if site_type == BREAKDOWN_TYPE:
+    if is_breakdown(rows, site_type):
         parents = typed.dropna(subset=["parent_code"]).groupby("parent_code")["site_code"]
         out = parents.nunique().rename("n_sites").reset_index()
         out = out.rename(columns={"parent_code": "area_code"})
@@ -106,7 +144,9 @@ def area_options(rows: pd.DataFrame, sites: pd.DataFrame, site_type: str) -> pd.
     first = pd.DataFrame(
         {
             "area_code": [ALL_AREAS],
-            "area_name": [f"All {type_phrase(site_type)}"],
+            "area_name": [
+                f"All {type_phrase(site_type) if site_type != BREAKDOWN_TYPE else 'sites'}"
+            ],
             "area_type": [None],
             "n_sites": [typed["site_code"].nunique()],
         }
@@ -119,15 +159,16 @@ def area_options(rows: pd.DataFrame, sites: pd.DataFrame, site_type: str) -> pd.
 def area_rows(
     rows: pd.DataFrame, sites: pd.DataFrame, site_type: str, area: str | None
 ) -> pd.DataFrame:
-    """The rows of ``site_type`` in ``area`` (a parent for pseudo-sites, an ancestor otherwise)."""
+    """The rows of ``site_type`` in ``area`` (a parent for breakdowns, an ancestor otherwise)."""
     typed = rows[rows["site_type"] == site_type]
+    breakdown = is_breakdown(rows, site_type)
     if area in (None, ALL_AREAS):
-        if site_type == BREAKDOWN_TYPE and typed["parent_code"].nunique() > 1:
+        if breakdown and typed["parent_code"].nunique() > 1:
             raise MethodInputError(
                 "deprivation groups of several areas cannot be pooled: choose an area"
             )
         return typed
-    if site_type == BREAKDOWN_TYPE:
+    if breakdown:
         return typed[typed["parent_code"] == area]
     pairs = ancestors(sites)
     inside = pairs.loc[pairs["ancestor_code"] == area, "site_code"]

@@ -8,8 +8,13 @@ From the group values of :func:`analysis.inequality_view.quantile_table` and
   **SII = fitted value at the least deprived end minus the most deprived end**; RII = the
   ratio of the two ends. A period with a suppressed group has no SII (it would give the
   hidden value away).
-- :func:`gap_table`: **gap = most deprived fifth minus least deprived fifth**, with
+- :func:`gap_table`: **gap = least deprived fifth minus most deprived fifth**, with
   Newcombe / MOVER intervals from counts (:func:`analysis.inequality.deprivation_gap`).
+
+One sign convention for both: **positive = higher in less deprived areas**. One
+seeding rule: each period's simulation is seeded from ``(seed, period start)``
+(:func:`period_rng`), so a period's interval is the same in whichever table (all
+sites, one arm) it is computed.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ from analysis.rates import (
 
 DEFAULT_REPS = 10_000
 DEFAULT_SEED = 20_240_401
+
+
+def period_rng(seed: int, period_start: object) -> np.random.Generator:
+    """The random numbers of one period's simulation: seeded from ``seed`` and the period."""
+    return np.random.default_rng([seed, pd.Timestamp(period_start).toordinal()])
 
 
 def slope_indices(
@@ -58,12 +68,11 @@ def slope_indices(
     ``n_groups``, ``method`` and ``note``.
     """
     rows = []
-    rng = np.random.default_rng(seed)
     for start, part in qtable.groupby("period_start", sort=True):
         part = part.sort_values("quantile")
         row = {"period_start": start, "period_label": part["period_label"].iloc[0]}
         problem = _sii_problem(part, quantiles, kind, basis)
-        period_seed = int(rng.integers(2**32))
+        period_seed = int(period_rng(seed, start).integers(2**32))
         if problem:
             rows.append(row | {"n_groups": len(part), "note": problem})
             continue
@@ -164,7 +173,9 @@ def gap_table(
     basis: Basis,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Most deprived fifth minus least deprived fifth per period, with its interval.
+    """Least deprived fifth minus most deprived fifth per period, with its interval.
+
+    Positive: higher in less deprived areas (the SII's sign).
 
     From counts: :func:`analysis.inequality.deprivation_gap` (Newcombe's
     hybrid score interval for proportions; MOVER, Zou & Donner 2008, for
@@ -191,15 +202,15 @@ def gap_table(
             note = "the most deprived group also covers the second fifth, so the gap is understated"
         if basis == "counts":
             gap = deprivation_gap(
-                (most["numerator"], least["numerator"]),
-                (most["denominator"], least["denominator"]),
+                (least["numerator"], most["numerator"]),
+                (least["denominator"], most["denominator"]),
                 "proportion" if kind == "proportion" else "rate",
                 level,
                 multiplier,
             )
             value, lower, upper, method = gap.value, gap.lower, gap.upper, gap.method
         else:
-            value = float(most["value"] - least["value"])
+            value = float(least["value"] - most["value"])
             z95 = z_value(0.95)
             se = [
                 e["se"] if not math.isnan(e["se"]) else (e["upper_ci"] - e["lower_ci"]) / (2 * z95)

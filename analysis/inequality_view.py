@@ -16,9 +16,9 @@ period, from a measure's unsuppressed rows grouped by deprivation
    deprived end**, so a positive SII means higher values in less deprived areas;
    RII = the ratio of the two ends.
 3. **The most-vs-least deprived fifth gap** per period
-   (:func:`analysis.inequality_indices.gap_table`): **gap = most deprived fifth minus
-   least deprived fifth**, so a positive gap means higher values in the most deprived
-   fifth.
+   (:func:`analysis.inequality_indices.gap_table`): **gap = least deprived fifth minus
+   most deprived fifth**, so that, like the SII, a positive gap means higher values in
+   less deprived areas (one sign convention everywhere, :data:`SIGN_CONVENTIONS`).
 
 Whether the gap narrowed is :mod:`analysis.inequality_change_view`.
 
@@ -40,14 +40,19 @@ from scipy import stats
 from analysis.disclosure import DEFAULT_RULE, DisclosureRule, publishable, suppress
 from analysis.inequality import relative_ranks
 from analysis.inequality_groups import (
+    ALL_AREAS,
+    BREAKDOWN_TYPE,
     Basis,
     area_options,
     area_rows,
     choose_basis,
     default_quantiles,
     inequality_site_types,
+    is_breakdown,
     quantile_options,
+    reading_text,
     site_quantile,
+    site_type_label,
 )
 from analysis.inequality_indices import DEFAULT_REPS, DEFAULT_SEED, gap_table, slope_indices
 from analysis.rates import (
@@ -66,13 +71,39 @@ BASIS_TEXT = {
     "values": "mean of the sites' published values per group (Student's t interval)",
 }
 SIGN_CONVENTIONS = (
-    "SII = the fitted value at the least deprived end minus the most deprived end (positive: "
-    "higher in less deprived areas). RII = least ÷ most deprived end. Gap = most deprived "
-    "fifth minus least deprived fifth (positive: higher in the most deprived fifth)."
+    "The SII and the gap are both positive when values are higher in less deprived areas: "
+    "SII = the fitted value at the least deprived end minus the most deprived end; gap = the "
+    "least deprived fifth minus the most deprived fifth. RII = least ÷ most deprived end "
+    "(above 1: higher in less deprived areas)."
+)
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "SII",
+        "Slope index of inequality: a straight line is fitted across the deprivation groups "
+        "(each weighted by its population, placed at the middle of its share of the "
+        "population); the SII is the line's least deprived end minus its most deprived end, in "
+        "the measure's unit (Low & Low 2004; PHE technical guide).",
+    ),
+    ("RII", "Relative index of inequality: the same line's least ÷ most deprived end; 1 = none."),
+    (
+        "The gap",
+        "The least deprived fifth's value minus the most deprived fifth's (pooled counts).",
+    ),
+    (
+        "By simulation",
+        "The interval comes from redrawing each group's value many times from its own "
+        "uncertainty, refitting the line each time and keeping the middle 95% of the results.",
+    ),
+    (
+        "Programme effect on the gap",
+        "The index after the start as observed minus the same index with each intervention "
+        "site's values replaced by what the comparison says they would have been without the "
+        "programme (its counterfactual).",
+    ),
 )
 
 
-class _Common(TypedDict):
+class TableSettings(TypedDict):
     """The arguments every table of :func:`inequality_result` shares."""
 
     kind: str
@@ -232,6 +263,43 @@ def fifths_table(
     return out
 
 
+def period_summary(
+    rows: pd.DataFrame,
+    groups: pd.DataFrame,
+    fifths: pd.DataFrame,
+    *,
+    quantiles: int,
+    kind: str,
+    multiplier: float,
+    basis: Basis,
+    confidence: float = 0.95,
+    reps: int = DEFAULT_REPS,
+    seed: int = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """The one per-period table of indices: :func:`slope_indices` joined to :func:`gap_table`.
+
+    Every SII and gap per period (all sites here, one arm in
+    :func:`analysis.inequality_change.inequality_by_period`) comes from this
+    function, so a period is skipped by one rule (``note`` / ``gap_note`` say
+    why) and seeded one way. Gap columns are prefixed ``gap``; ``n_sites``
+    counts the sites of ``rows`` in each period.
+    """
+    common = TableSettings(kind=kind, multiplier=multiplier, basis=basis, confidence=confidence)
+    sii = slope_indices(groups, quantiles=quantiles, reps=reps, seed=seed, **common)
+    gap = gap_table(fifths, **common)
+    summary = sii.merge(
+        gap.drop(columns=["period_label"]).rename(
+            columns={"method": "gap_method", "note": "gap_note"}
+        ),
+        on="period_start",
+        how="outer",
+    )
+    summary["n_sites"] = summary["period_start"].map(
+        rows.groupby("period_start")["site_code"].nunique()
+    )
+    return summary
+
+
 @dataclass(frozen=True)
 class InequalityResult:
     """A measure by deprivation in one area: group values, SII/RII and gap per period.
@@ -240,7 +308,9 @@ class InequalityResult:
     ``summary`` one row per period joining :func:`slope_indices` and
     :func:`gap_table` (gap columns prefixed ``gap``), in the measure's display
     unit (percentage points for '%'); ``starts`` the programme start dates of
-    the intervention sites among the rows analysed (none for breakdowns).
+    the intervention sites among the rows analysed (none for breakdowns);
+    ``site_label`` what the sites were read as
+    (:func:`~analysis.inequality_groups.site_type_label`).
     """
 
     site_type: str
@@ -256,11 +326,18 @@ class InequalityResult:
     summary: pd.DataFrame
     notes: tuple[str, ...]
     starts: tuple[pd.Timestamp, ...] = ()
+    site_label: str = ""
 
     @property
     def group_word(self) -> str:
         """``"decile"`` or ``"quintile"``."""
         return "decile" if self.quantiles == 10 else "quintile"
+
+    @property
+    def sites_phrase(self) -> str:
+        """The sites analysed, inside a sentence: "the GP practices in NHS Cheshire … ICB"."""
+        kind = "sites" if self.site_type == BREAKDOWN_TYPE else type_phrase(self.site_type)
+        return f"all {kind}" if self.area_code == ALL_AREAS else f"the {kind} in {self.area_name}"
 
     @property
     def method(self) -> str:
@@ -330,28 +407,20 @@ def inequality_result(
     if not allowed:
         raise MethodInputError(f"no sites with deprivation data in {area_name}")
     if quantiles is None:
-        quantiles = default_quantiles(site_type, allowed)
+        quantiles = default_quantiles(rows, site_type, allowed)
     if quantiles not in allowed:
         raise MethodInputError(
             f"these sites have no IMD {'deciles' if quantiles == 10 else 'quintiles'}"
         )
     basis = choose_basis(data, quantiles, multiplier)
-    common = _Common(kind=kind, multiplier=multiplier, basis=basis, confidence=confidence)
+    common = TableSettings(kind=kind, multiplier=multiplier, basis=basis, confidence=confidence)
     groups = quantile_table(data, quantiles=quantiles, rule=rule, **common)
     fifths = fifths_table(data, groups, quantiles=quantiles, rule=rule, **common)
-    sii = slope_indices(groups, quantiles=quantiles, reps=reps, seed=seed, **common)
-    gap = gap_table(fifths, **common)
-    summary = sii.merge(
-        gap.drop(columns=["period_label"]).rename(
-            columns={"method": "gap_method", "note": "gap_note"}
-        ),
-        on="period_start",
-        how="outer",
+    summary = period_summary(
+        data, groups, fifths, quantiles=quantiles, reps=reps, seed=seed, **common
     )
-    summary["n_sites"] = summary["period_start"].map(
-        data.groupby("period_start")["site_code"].nunique()
-    )
-    notes = []
+    reading = reading_text(rows, site_type)
+    notes = [reading] if reading else []
     if basis == "counts" and not bool(published_is_crude(data, multiplier).all()):
         notes.append(
             "The published values are standardised and cannot be pooled across sites: groups "
@@ -387,6 +456,7 @@ def inequality_result(
         summary=summary,
         notes=tuple(notes),
         starts=starts,
+        site_label=site_type_label(site_type, is_breakdown(rows, site_type)),
     )
 
 
@@ -440,21 +510,22 @@ def sii_sentence(row: pd.Series, unit: str, higher_is_better: bool | None) -> st
 
 
 def gap_sentence(row: pd.Series, unit: str, higher_is_better: bool | None) -> str:
-    """The most-vs-least deprived fifth gap of one period in plain words."""
+    """The most-vs-least deprived fifth gap of one period in plain words (least − most)."""
     gap = row["gap"]
     words = unit_words(unit)
     text = (
-        f"{row['period_label']}: the most deprived fifth is at {number_text(row['most_deprived'])}"
-        f"{' ' + unit if unit and unit != '%' else unit}, the least deprived at "
+        f"{row['period_label']}: the least deprived fifth is at "
         f"{number_text(row['least_deprived'])}"
+        f"{' ' + unit if unit and unit != '%' else unit}, the most deprived at "
+        f"{number_text(row['most_deprived'])}"
         f"{' ' + unit if unit and unit != '%' else unit}: a gap "
-        f"(most minus least deprived) of {number_text(gap)} {words}"
+        f"(least minus most deprived) of {number_text(gap)} {words}"
     )
     if pd.notna(row["gap_lower_ci"]):
         low, high = number_text(row["gap_lower_ci"]), number_text(row["gap_upper_ci"])
         text += f" (95% CI {low} to {high})"
     if higher_is_better is not None and gap != 0:
-        worse = (gap < 0) == bool(higher_is_better)
+        worse = (gap > 0) == bool(higher_is_better)
         text += "; the most deprived fare worse" if worse else "; the most deprived fare better"
     return text + "."
 

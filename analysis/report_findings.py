@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from analysis import charts_compare, charts_inequality, charts_savings
 from analysis.exports import Footer
-from analysis.inequality_groups import site_type_label
 from analysis.inequality_view import (
+    GLOSSARY,
     SIGN_CONVENTIONS,
     fitted_line,
     gap_sentence,
@@ -236,7 +236,7 @@ def inequality_block(data: ReportData, f: MeasureFindings) -> str:
         latest = r.latest()
         parts.append(
             para(
-                f"{site_type_label(r.site_type)}, {r.area_name}, by IMD {r.group_word} "
+                f"{r.site_label}, {r.area_name}, by IMD {r.group_word} "
                 f"(1 = most deprived). {r.method}",
                 "meta",
             )
@@ -279,7 +279,17 @@ def inequality_block(data: ReportData, f: MeasureFindings) -> str:
         if r.notes:
             parts.append(bullets(r.notes))
         parts.append(para(f"Sign conventions: {SIGN_CONVENTIONS}", "meta"))
-    parts.append("<h4>Did the gap narrow?</h4>")
+        parts.append(bullets(f"{term}: {meaning}" for term, meaning in GLOSSARY))
+    parts.append("<h4>Did the programme narrow the gap?</h4>")
+    e = f.gap_effect
+    if r is None or e is None:
+        parts.append(
+            unavailable("Programme effect on the gap", f.gap_effect_problem or "not computed")
+        )
+    else:
+        parts.append(para(e.sentence(r.sites_phrase), "headline"))
+        parts.append(para("What this assumes:") + bullets(e.assumptions))
+    parts.append("<h4>Did the gap narrow more than in comparator areas?</h4>")
     g = f.gap
     if g is None:
         parts.append(

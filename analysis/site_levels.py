@@ -188,6 +188,27 @@ def area_labels(choices: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
+def unmatched_parents(sites: pd.DataFrame, known: set[str]) -> tuple[str, ...]:
+    """A note naming the parent codes of ``sites`` that match no site (empty when all match).
+
+    ``known`` holds every site code in the store and the load. A practice whose
+    PCN is not in the sites table cannot be pooled into it (Compare areas,
+    Funnel plot and Inequalities pool children into parents they can find).
+    """
+    if sites.empty or "parent_code" not in sites.columns:
+        return ()
+    parents = sites["parent_code"].dropna()
+    missing = sorted(set(parents) - known)
+    if not missing:
+        return ()
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    n_sites = int(parents.isin(missing).sum())
+    return (
+        f"{len(missing)} parent code(s) match no site ({shown}): the {n_sites} site(s) under "
+        "them cannot be pooled into a parent; add the parents to a sites file",
+    )
+
+
 def ancestors(sites: pd.DataFrame, max_depth: int = 8) -> pd.DataFrame:
     """Every (site, ancestor) pair from the ``parent_code`` chain (parent, grandparent …).
 

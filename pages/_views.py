@@ -14,9 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts
+from analysis.compare import MethodChoice
 from analysis.disclosure import DisclosureRule
 from analysis.inequality_change_view import GapChange
+from analysis.inequality_gap_effect import GapEffect
 from analysis.inequality_view import InequalityResult
+from analysis.pooling import PooledRows, Pooling, default_choice, pool_periods, pooling_choices
 from analysis.site_levels import Level, default_level, site_levels
 from analysis.usecases import gap_change_from, inequality_from
 from pages._ui import definition as measure_definition
@@ -101,6 +104,54 @@ def level_picker(
     return levels[where.selectbox(label, list(levels), index=list(levels).index(first), key=key)]
 
 
+def pooling_picker(
+    where: st.delta_generator.DeltaGenerator, rows: pd.DataFrame, key: str
+) -> Pooling:
+    """A "Period" select box (in ``where``) of one period or a window of them pooled.
+
+    Options from :func:`analysis.pooling.pooling_choices`; the default is
+    :func:`analysis.pooling.default_choice` (the last 12 months for monthly or
+    quarterly data, else the latest period).
+    """
+    choices = pooling_choices(rows)
+    return where.selectbox(
+        "Period",
+        choices,
+        index=default_choice(choices),
+        format_func=lambda choice: choice.text,
+        key=key,
+        help="One period, or several pooled: each site's counts summed over them "
+        "(Σ numerator ÷ Σ denominator), so that a small site's value rests on more people.",
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the slope index…")
+def pooled_inequality(
+    measure: str,
+    version: tuple[int, int],
+    site_type: str | None,
+    area: str | None,
+    quantiles: int | None,
+    round_to: int | None,
+    pooling: Pooling,
+) -> tuple[InequalityResult, PooledRows]:
+    """:func:`inequality` on the rows pooled over ``pooling``, with the pooled rows (one a site)."""
+    definition = typed_definition(measure)
+    pooled = pool_periods(site_rows(measure, version), pooling, definition.multiplier)
+    result = inequality_from(
+        pooled.rows,
+        sites(version),
+        definition,
+        with_gap=False,
+        with_effect=False,
+        site_type=site_type,
+        area=area,
+        quantiles=quantiles,
+        rule=DisclosureRule(round_to=round_to),
+    ).result
+    return result, pooled
+
+
 @st.cache_data(max_entries=32, show_spinner="Computing the slope index…")
 def inequality(
     measure: str,
@@ -116,11 +167,37 @@ def inequality(
         sites(version),
         typed_definition(measure),
         with_gap=False,
+        with_effect=False,
         site_type=site_type,
         area=area,
         quantiles=quantiles,
         rule=DisclosureRule(round_to=round_to),
     ).result
+
+
+@st.cache_data(max_entries=16, show_spinner="Estimating the programme's effect on the gap…")
+def gap_effect(
+    measure: str,
+    version: tuple[int, int],
+    site_type: str | None,
+    area: str | None,
+    quantiles: int | None,
+    method: MethodChoice,
+    round_to: int | None,
+) -> tuple[GapEffect | None, str | None]:
+    """The programme's effect on the gap for the page's choices, or why there is none (cached)."""
+    outcome = inequality_from(
+        site_rows(measure, version),
+        sites(version),
+        typed_definition(measure),
+        with_gap=False,
+        method=method,
+        site_type=site_type,
+        area=area,
+        quantiles=quantiles,
+        rule=DisclosureRule(round_to=round_to),
+    )
+    return outcome.gap_effect, outcome.gap_effect_problem
 
 
 @st.cache_data(max_entries=16, show_spinner="Estimating the change in the gap…")

@@ -8,7 +8,8 @@ from analysis.areas import compare_areas, sites_to_chart
 from analysis.charts import polarity_text
 from analysis.disclosure import publishable
 from analysis.errors import HiodError
-from analysis.site_levels import area_choices, area_labels, level_rows, periods
+from analysis.pooling import pool_periods
+from analysis.site_levels import area_choices, area_labels, level_rows
 from pages import _ui, _views
 
 st.title("Compare areas")
@@ -20,15 +21,14 @@ measure, version, definition, kind, scale, unit, higher_is_better = _views.chose
 rows = _views.site_rows(measure, version)
 sites = _views.sites(version)
 
-top = st.columns([3, 2, 3, 2])
+top = st.columns([3, 3, 3, 2])
 level = _views.level_picker(top[0], rows, sites, "Site type", f"areas_level_{measure}")
 at_level = level_rows(rows, sites, level, scale)
-labels = periods(at_level)
-period = top[1].selectbox(
-    "Period", labels, index=len(labels) - 1, key=f"areas_period_{measure}_{level.label}"
-)
-in_period = at_level[at_level["period_label"] == period]
-options = benchmark_options(in_period, rows[rows["period_label"] == period], period)
+pooling = _views.pooling_picker(top[1], at_level, f"areas_period_{measure}_{level.label}")
+pooled = pool_periods(rows, pooling, scale)
+period = pooled.label
+in_period = level_rows(pooled.rows, sites, level, scale)
+options = benchmark_options(in_period, pooled.rows, period)
 benchmark = top[2].selectbox(
     "Benchmark",
     list(options),
@@ -60,7 +60,7 @@ if len(areas):
 
 try:
     result = compare_areas(
-        rows,
+        pooled.rows,
         sites,
         level=level,
         period_label=period,
@@ -102,6 +102,7 @@ st.caption(
     f"{result.methods or 'none'} · compared with {bench.label} by whether the {level_text} "
     "interval lies wholly above or below it (Fingertips rule; a screening rule, not a test: "
     f"at {level_text} about {1 - result.confidence:.1%} of sites differ by chance)."
+    + ("" if pooling.kind == "period" else f" Pooled: {pooled.method}.")
 )
 
 limit = st.slider(
@@ -118,13 +119,13 @@ _ui.show_chart(
     charts_areas.ranked_bars(
         shown, unit=unit, title=title, benchmark_label=bench.label, benchmark_value=bench.value
     ),
-    f"compare_areas_{measure}_{period.replace('/', '-')}",
+    f"compare_areas_{measure}_{pooling.file_label}",
     width="stretch",
 )
 if note:
     st.caption(note)
 st.caption("▶ marks intervention sites. Whiskers: the confidence interval.")
-for line in result.notes:
+for line in (*result.notes, *pooled.notes):
     st.info(line)
 
 st.subheader("All sites")
@@ -139,4 +140,4 @@ if len(picked):
         f"{len(table):,}."
     )
 st.dataframe(table, hide_index=True, width="stretch")
-_ui.download_csv(table, f"compare_areas_{measure}_{period.replace('/', '-')}.csv")
+_ui.download_csv(table, f"compare_areas_{measure}_{pooling.file_label}.csv")

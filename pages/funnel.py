@@ -7,7 +7,8 @@ from analysis.charts import polarity_text
 from analysis.disclosure import publishable
 from analysis.errors import HiodError
 from analysis.funnel_view import funnel_view
-from analysis.site_levels import level_rows, periods
+from analysis.pooling import pool_periods
+from analysis.site_levels import level_rows
 from pages import _ui, _views
 
 st.title("Funnel plot")
@@ -26,13 +27,12 @@ if counted.empty:
     )
     st.stop()
 
-top = st.columns([3, 2, 2])
+top = st.columns([3, 3, 2])
 level = _views.level_picker(top[0], counted, sites, "Site type", f"funnel_level_{measure}")
 at_level = level_rows(counted, sites, level, scale)
-labels = periods(at_level)
-period = top[1].selectbox(
-    "Period", labels, index=len(labels) - 1, key=f"funnel_period_{measure}_{level.label}"
-)
+pooling = _views.pooling_picker(top[1], at_level, f"funnel_period_{measure}_{level.label}")
+pooled = pool_periods(counted, pooling, scale)
+period = pooled.label
 adjust = top[2].toggle(
     "Allow for overdispersion",
     key="funnel_overdispersion",
@@ -42,7 +42,7 @@ adjust = top[2].toggle(
 
 try:
     view = funnel_view(
-        at_level[at_level["period_label"] == period],
+        level_rows(pooled.rows, sites, level, scale),
         measure_kind=kind,
         multiplier=scale,
         higher_is_better=higher_is_better,
@@ -59,18 +59,21 @@ cols[0].metric("Sites", f"{len(points):,}")
 cols[1].metric("Outside 95% limits", f"{int(points['outside_95'].sum()):,}")
 cols[2].metric("Outside 99.8% limits", f"{int(points['outside_99_8'].sum()):,}")
 cols[3].metric(f"Overall ({unit or 'value'})", f"{view.baseline:,.1f}")
-st.caption(f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {view.method}")
+st.caption(
+    f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {view.method}"
+    + ("" if pooling.kind == "period" else f" · pooled: {pooled.method}")
+)
 title = f"{definition.get('label') or measure}, {period}"
 _ui.show_chart(
     charts_funnel.funnel_plot(view, unit=unit, title=title),
-    f"funnel_{measure}_{period.replace('/', '-')}",
+    f"funnel_{measure}_{pooling.file_label}",
     width="stretch",
 )
 st.caption(
     "Dashed lines: 95% limits; solid: 99.8%; the horizontal line is the overall value. "
     "Diamonds are intervention sites; the furthest outliers are named."
 )
-for line in view.notes:
+for line in (*view.notes, *pooled.notes):
     st.info(line)
 
 st.subheader("Outliers")
@@ -87,7 +90,7 @@ columns = [
 ]
 outliers = publishable(view.outliers[columns])
 st.dataframe(outliers, hide_index=True, width="stretch")
-safe = period.replace("/", "-")
+safe = pooling.file_label
 _ui.download_csv(outliers, f"funnel_outliers_{measure}_{safe}.csv", "Download outliers")
 _ui.download_csv(
     publishable(view.points[[*columns, "z"]], value_columns=("value", "z")),

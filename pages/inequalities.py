@@ -5,6 +5,7 @@ import streamlit as st
 
 from analysis import charts_inequality as charts
 from analysis.charts import polarity_text
+from analysis.compare import MethodChoice
 from analysis.disclosure import publishable
 from analysis.errors import HiodError
 from analysis.inequality_groups import (
@@ -12,10 +13,12 @@ from analysis.inequality_groups import (
     area_rows,
     default_quantiles,
     inequality_site_types,
+    is_breakdown,
     quantile_options,
     site_type_label,
 )
 from analysis.inequality_view import (
+    GLOSSARY,
     SIGN_CONVENTIONS,
     fitted_line,
     gap_sentence,
@@ -45,9 +48,12 @@ if not types:
     )
     st.stop()
 
-top = st.columns([3, 4, 2])
+top = st.columns([3, 4, 2, 3])
 site_type = top[0].selectbox(
-    "Sites", types, format_func=site_type_label, key=f"ineq_type_{measure}"
+    "Sites",
+    types,
+    format_func=lambda t: site_type_label(t, is_breakdown(rows, t)),
+    key=f"ineq_type_{measure}",
 )
 choices = area_options(rows, sites, site_type)
 names = area_labels(choices)
@@ -59,32 +65,43 @@ area = top[1].selectbox(
     help="Published deprivation groups are read per area; sites can be pooled for all of "
     "England or within an area they belong to.",
 )
-allowed = quantile_options(area_rows(rows, sites, site_type, area))
+in_area = area_rows(rows, sites, site_type, area)
+allowed = quantile_options(in_area)
 quantiles = top[2].radio(
     "Groups",
     allowed,
-    index=allowed.index(default_quantiles(site_type, allowed)),
+    index=allowed.index(default_quantiles(rows, site_type, allowed)),
     format_func=lambda q: "deciles" if q == 10 else "quintiles",
     horizontal=True,
     key=f"ineq_quantiles_{measure}_{site_type}",
 )
+pooling = _views.pooling_picker(top[3], in_area, f"ineq_period_{measure}_{site_type}")
+pool_notes: tuple[str, ...] = ()
 try:
     result = _views.inequality(measure, version, site_type, area, quantiles, rule.round_to)
+    if pooling.kind == "period":
+        shown, period = result, str(pooling.period_label)
+    else:
+        shown, pooled = _views.pooled_inequality(
+            measure, version, site_type, area, quantiles, rule.round_to, pooling
+        )
+        period, pool_notes = pooled.label, (f"Pooled: {pooled.method}.", *pooled.notes)
 except HiodError as exc:
     _ui.show_error(exc)
     st.stop()
 
 label = definition.get("label") or measure
 words = "percentage points" if unit == "%" else unit
-latest = result.latest()
-if latest is not None:
-    st.caption(f"Latest period with an index: **{latest['period_label']}**")
+chosen = shown.summary[shown.summary["period_label"] == period]
+latest = chosen.iloc[0] if len(chosen) else None
+st.caption(f"Period: {period}")
 cols = st.columns(3)
 if latest is not None and latest.notna()["sii"]:
     cols[0].metric(
         f"SII ({words})",
         f"{latest['sii']:,.2f}",
-        help="Slope index of inequality: least minus most deprived end of the fitted line.",
+        help="Slope index of inequality: least minus most deprived end of the fitted line "
+        "(positive: higher in less deprived areas).",
     )
     cols[0].caption(f"95% CI {latest['sii_lower_ci']:,.2f} to {latest['sii_upper_ci']:,.2f}")
     cols[1].metric(
@@ -94,35 +111,39 @@ if latest is not None and latest.notna()["sii"]:
     )
     cols[1].caption(f"95% CI {latest['rii_lower_ci']:,.3f} to {latest['rii_upper_ci']:,.3f}")
 else:
-    why = result.summary["note"].dropna()
+    why = chosen["note"].dropna()
     cols[0].metric("SII", "—")
     cols[0].caption(why.iloc[-1] if len(why) else "not available")
 if latest is not None and latest.notna()["gap"]:
     cols[2].metric(
         f"Gap ({words})",
         f"{latest['gap']:,.2f}",
-        help="Most deprived fifth minus least deprived fifth.",
+        help="Least deprived fifth minus most deprived fifth (positive: higher in less "
+        "deprived areas).",
     )
     if latest.notna()["gap_lower_ci"]:
         cols[2].caption(f"95% CI {latest['gap_lower_ci']:,.2f} to {latest['gap_upper_ci']:,.2f}")
-st.caption(f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {result.method}")
+st.caption(f"`{measure}` · {unit or 'value'} · {polarity_text(higher_is_better)} · {shown.method}")
 st.caption(f"Sign conventions: {SIGN_CONVENTIONS}")
+with st.expander("What these numbers mean"):
+    for term, meaning in GLOSSARY:
+        st.text(f"{term}: {meaning}")
 if latest is not None:
     if latest.notna()["sii"]:
-        st.markdown(sii_sentence(latest, unit, higher_is_better))
+        st.text(sii_sentence(latest, unit, higher_is_better))
     if latest.notna()["gap"]:
-        st.markdown(gap_sentence(latest, unit, higher_is_better))
-gap_notes = result.summary["gap_note"].dropna().unique()
-for line in [*result.notes, *(f"Gap (most − least deprived fifth): {n}." for n in gap_notes)]:
-    st.info(line)
+        st.text(gap_sentence(latest, unit, higher_is_better))
+gap_notes = shown.summary["gap_note"].dropna().unique()
+for line in [
+    *shown.notes,
+    *(f"Gap (least − most deprived fifth): {n}." for n in gap_notes),
+    *pool_notes,
+]:
+    st.text(line)
 
 periods = result.groups.drop_duplicates("period_label")["period_label"].tolist()
-period = st.selectbox(
-    "Period", periods, index=len(periods) - 1, key=f"ineq_period_{measure}_{site_type}"
-)
-groups = result.groups[result.groups["period_label"] == period]
-row = result.summary[result.summary["period_label"] == period]
-fitted = fitted_line(groups, row.iloc[0] if len(row) else None)
+groups = shown.groups[shown.groups["period_label"] == period]
+fitted = fitted_line(groups, latest)
 word = result.group_word
 _ui.show_chart(
     charts.quantile_bars(
@@ -132,7 +153,7 @@ _ui.show_chart(
         title=f"{label} by IMD {word}, {result.area_name}, {period}",
         group_word=word,
     ),
-    f"inequality_{measure}_{period.replace('/', '-').replace(' ', '_')}",
+    f"inequality_{measure}_{pooling.file_label}",
     key="inequality_bars",
     width="stretch",
 )
@@ -162,7 +183,7 @@ if len(periods) > 1:
                 unit=unit,
                 title="SII over time"
                 if statistic == "sii"
-                else "Gap over time (most − least deprived fifth)",
+                else "Gap over time (least − most deprived fifth)",
                 starts=starts,
             ),
             f"inequality_{statistic}_trend_{measure}",
@@ -180,7 +201,54 @@ group_table = publishable(
 )
 _ui.download_csv(group_table, f"inequality_groups_{measure}.csv", "Download the group values")
 
-st.header("Did the gap narrow?")
+st.header("Did the programme narrow the gap?")
+st.caption(
+    "The SII after the start as observed, against the same index with each intervention "
+    "site's values replaced by its counterfactual from the comparison (as on Compare). Works "
+    "for a programme aimed at one deprivation group."
+)
+methods: list[MethodChoice] = ["auto", "did", "its", "synth"]
+counterfactual_from = st.radio(
+    "Counterfactual from",
+    methods,
+    index=methods.index(st.session_state.get("method", "auto")),
+    format_func={
+        "auto": "Automatic (as Compare)",
+        "did": "Difference-in-differences",
+        "its": "Interrupted time series",
+        "synth": "Synthetic control",
+    }.__getitem__,
+    horizontal=True,
+    key=f"ineq_method_{measure}",
+)
+gap_effect, gap_effect_problem = _views.gap_effect(
+    measure, version, site_type, area, quantiles, counterfactual_from, rule.round_to
+)
+if gap_effect is None:
+    st.warning(f"Not available: {gap_effect_problem}")
+else:
+    st.text(gap_effect.sentence(result.sites_phrase))
+    effect_cols = st.columns(3)
+    low, high = gap_effect.sii_change_ci
+    effect_cols[0].metric(f"Change in the SII ({words})", f"{gap_effect.sii_change:,.2f}")
+    effect_cols[0].caption(f"95% interval {low:,.2f} to {high:,.2f}")
+    effect_cols[1].metric(
+        f"SII: counterfactual → observed ({words})",
+        f"{gap_effect.sii_counterfactual:,.1f} → {gap_effect.sii_observed:,.1f}",
+    )
+    if gap_effect.share_closed is not None and gap_effect.share_closed_ci is not None:
+        s_low, s_high = gap_effect.share_closed_ci
+        effect_cols[2].metric("Share of the gap closed", f"{gap_effect.share_closed:.0%}")
+        effect_cols[2].caption(f"95% interval {s_low:.0%} to {s_high:.0%}")
+    by_quintile = pd.DataFrame([q.__dict__ for q in gap_effect.by_quintile])
+    if len(by_quintile):
+        st.caption(f"The effect at the intervention sites of each IMD quintile ({words})")
+        st.dataframe(by_quintile, hide_index=True, width="stretch")
+    st.caption("What this assumes:")
+    for line in gap_effect.assumptions:
+        st.text(f"- {line}")
+
+st.header("Did the gap narrow more than in comparator areas?")
 st.caption(
     "Difference-in-differences for intervention vs comparator areas (sites with counts and an "
     "IMD decile, pooled into quintiles): (intervention after − before) − (comparator after − "
@@ -191,7 +259,7 @@ if change.problem:
     st.warning(change.problem)
 else:
     if change.statement:
-        st.markdown(change.statement)
+        st.text(change.statement)
     _ui.show_chart(
         charts.change_chart(change.table, unit=unit, title="Change relative to comparator areas"),
         f"inequality_change_{measure}",

@@ -9,6 +9,7 @@ from analysis import charts_spc
 from analysis.charts import polarity_text
 from analysis.disclosure import publishable
 from analysis.errors import HiodError
+from analysis.pooling import SeriesKind, pooled_series, series_choices
 from analysis.spc_view import (
     MIN_POINTS,
     arm_series,
@@ -19,8 +20,9 @@ from analysis.spc_view import (
 )
 from pages import _map_state, _ui, _views
 
+# The st.badge colours the variation and assurance badges use (a bare string here would be
+# drawn on the page by Streamlit's magic).
 BadgeColour = Literal["blue", "orange", "violet", "gray"]
-"""The ``st.badge`` colours the variation and assurance badges use."""
 
 BADGE_COLOURS: dict[str, BadgeColour] = {
     "common_cause": "gray",
@@ -56,8 +58,19 @@ words = {
 eligible = site_choices(rows)
 if _map_state.adopt_selection("spc_site", list(eligible["site_code"])):
     st.session_state["spc_series"] = "site"
-top = st.columns([2, 3])
+top = st.columns([2, 3, 2])
 kind = top[0].radio("Series", choices, format_func=words.get, key="spc_series")
+points = series_choices(rows)
+how: SeriesKind = "period"
+if points:
+    how = top[2].selectbox(
+        "Points",
+        list(points),
+        format_func=points.__getitem__,
+        key="spc_points",
+        help="Each period, or counts pooled over rolling 12 months or whole financial years "
+        "(Σ numerator ÷ Σ denominator) when single periods are too small to read.",
+    )
 if kind == "site":
     if eligible.empty:
         st.warning(
@@ -67,11 +80,13 @@ if kind == "site":
         st.stop()
     names = dict(zip(eligible["site_code"], eligible["label"], strict=True))
     code = top[1].selectbox("Site", list(names), format_func=names.__getitem__, key="spc_site")
-    series = site_series(rows, code, rule)
+    pooled = pooled_series(rows[rows["site_code"] == code], how, scale)
+    series = site_series(pooled.rows, code, rule)
     label = names[code]
     starts = rows.loc[rows["site_code"] == code, "start_date"]
 else:
-    series = arm_series(panel, kind, scale, rule)
+    pooled = pooled_series(panel[panel["group"] == kind], how, scale)
+    series = arm_series(pooled.rows, kind, scale, rule)
     label = words[kind]
     starts = panel.loc[panel["group"] == "intervention", "start_date"]
 
@@ -130,7 +145,7 @@ _ui.show_chart(
     f"spc_{measure}",
     width="stretch",
 )
-for note in view.notes:
+for note in (*view.notes, *pooled.notes):
     st.info(note)
 if "method" in series:
     st.caption(f"Pooled series: {series['method'].dropna().iloc[0]}.")

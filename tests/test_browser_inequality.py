@@ -115,7 +115,7 @@ def test_spc_falls(offline_page, defaults_server):
 
 def test_inequalities_falls_deciles(offline_page, defaults_server):
     open_page(offline_page, defaults_server, "inequalities")
-    offline_page.get_by_text("Did the gap narrow?").first.wait_for(timeout=WAIT)
+    offline_page.get_by_text("Did the programme narrow the gap?").first.wait_for(timeout=WAIT)
     settle(offline_page, "inequalities_falls_deciles", min_charts=3)
     assert offline_page.get_by_text("IMD decile").first.is_visible()
 

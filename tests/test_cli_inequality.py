@@ -1,4 +1,4 @@
-"""``python -m analysis inequality``: the page's numbers per period, as text or a JSON list."""
+"""``python -m analysis inequality``: the page's numbers per period, as text or one JSON object."""
 
 from __future__ import annotations
 
@@ -26,10 +26,14 @@ def run(capsys, *args):
     return code, out.out, out.err
 
 
-def test_json_is_one_object_per_period_equal_to_the_analysis(db, capsys):
+def test_json_has_one_object_per_period_equal_to_the_analysis(db, capsys):
     code, out, _ = run(capsys, "--measure", "falls_admissions_65plus", "--db", str(db), "--json")
     assert code == 0
-    records = json.loads(out)
+    payload = json.loads(out)
+    records = payload["periods"]
+    assert payload["gap_effect"] is None
+    assert "published deprivation-group rows" in payload["gap_effect_problem"]
+    assert "higher in less deprived areas" in payload["signs"]
     assert [r["period"] for r in records] == [
         "2018/19",
         "2019/20",
@@ -77,7 +81,8 @@ def test_text_output_and_options(db, capsys):
     assert code == 0
     assert "by IMD quintile (1 = most deprived)" in out
     assert "SII -" in out and "RII 0." in out and "quintile values: 1:" in out
-    assert "Signs: SII = the fitted value at the least deprived end" in out
+    assert "Signs: The SII and the gap are both positive when values are higher in less" in out
+    assert "The programme's effect on the gap" in out and "Glossary" in out
 
 
 def test_value_only_medians_report_why_there_is_no_sii(db, capsys):
@@ -92,7 +97,7 @@ def test_value_only_medians_report_why_there_is_no_sii(db, capsys):
         "--json",
     )
     assert code == 0
-    first = json.loads(out)[0]
+    first = json.loads(out)["periods"][0]
     assert first["sii"] is None and "at least 5" in first["note"]
     assert first["gap"] is not None
 
@@ -126,4 +131,4 @@ def test_module_entry_point(db):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)[0]["period"] == "2018/19"
+    assert json.loads(done.stdout)["periods"][0]["period"] == "2018/19"

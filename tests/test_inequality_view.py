@@ -124,7 +124,7 @@ def test_published_deciles_sii_matches_phe_sii(store, sites):
     np.testing.assert_allclose(summary["sii"], sii.reindex(summary.index), rtol=1e-10)
     np.testing.assert_allclose(summary["rii"], rii.reindex(summary.index), rtol=1e-10)
     assert (summary["sii"] < 0).all()  # falls are higher in more deprived areas
-    assert (summary["gap"] > 0).all()  # so the most-minus-least gap is positive
+    assert (summary["gap"] < 0).all()  # and the least-minus-most gap has the SII's sign
     assert (summary["sii_lower_ci"] <= summary["sii"]).all()
     assert (summary["sii"] <= summary["sii_upper_ci"]).all()
     fifths = result.fifths[result.fifths["period_label"] == "2023/24"].set_index("quantile")
@@ -133,7 +133,7 @@ def test_published_deciles_sii_matches_phe_sii(store, sites):
     weighted = (pair["value"] * pair["population"]).sum() / pair["population"].sum()
     assert fifths.loc[1, "value"] == pytest.approx(weighted)
     assert summary.loc["2023/24", "gap"] == pytest.approx(
-        fifths.loc[1, "value"] - fifths.loc[5, "value"]
+        fifths.loc[5, "value"] - fifths.loc[1, "value"]
     )
 
 
@@ -157,8 +157,8 @@ def test_pooled_counts_sii_and_gap(store, sites):
     assert summary["rii"] == pytest.approx((intercept + slope) / intercept, rel=1e-9)
     assert summary["fitted_most"] == pytest.approx(intercept * 100, rel=1e-9)
     gap = deprivation_gap(
-        tuple(pooled["numerator"].iloc[[0, -1]]),
-        tuple(pooled["denominator"].iloc[[0, -1]]),
+        tuple(pooled["numerator"].iloc[[-1, 0]]),
+        tuple(pooled["denominator"].iloc[[-1, 0]]),
         "proportion",
         0.95,
         100,
@@ -175,7 +175,7 @@ def test_value_only_medians_give_a_gap_but_no_sii(store, sites):
     assert england.summary["sii"].isna().all()
     assert england.summary["note"].str.contains("without intervals").all()
     assert england.summary["gap"].notna().all()
-    assert (england.summary["gap"] < 0).all()  # screening is lower in the most deprived fifth
+    assert (england.summary["gap"] > 0).all()  # screening is lower in the most deprived fifth
     icb = inequality_result(heec, sites, kind="proportion", multiplier=100, area=ICB)
     assert icb.summary["note"].str.contains("at least 5 deprivation groups").all()
     assert icb.summary["gap_note"].str.contains("understated").all()
@@ -198,7 +198,8 @@ def test_suppressed_group_hides_its_value_and_the_sii():
         }
     )
     groups = quantile_table(rows, quantiles=5, kind="proportion", multiplier=100, basis="counts")
-    assert groups["suppressed"].tolist() == [True, False, False, False, False]
+    # the fifth with 5, and the next smallest (40), so the total minus the rest cannot give 5
+    assert groups["suppressed"].tolist() == [True, True, False, False, False]
     assert np.isnan(groups["value"].iloc[0]) and np.isnan(groups["numerator"].iloc[0])
     sites = pd.DataFrame(
         {
@@ -236,9 +237,9 @@ def test_sentences_state_the_sign_conventions():
             "sii": -11.5,
             "sii_lower_ci": -11.6,
             "sii_upper_ci": -11.4,
-            "gap": 9.7,
-            "gap_lower_ci": 9.6,
-            "gap_upper_ci": 9.8,
+            "gap": -9.7,
+            "gap_lower_ci": -9.8,
+            "gap_upper_ci": -9.6,
             "most_deprived": 20.1,
             "least_deprived": 10.4,
         }
@@ -247,7 +248,7 @@ def test_sentences_state_the_sign_conventions():
     assert "11.5 percentage points lower at the least deprived end" in text
     assert "most deprived fare worse" in text
     gap = gap_sentence(row, "%", higher_is_better=False)
-    assert "(most minus least deprived) of 9.70 percentage points" in gap
+    assert "(least minus most deprived) of -9.70 percentage points" in gap
     assert "most deprived fare worse" in gap
     flat = sii_sentence(
         pd.concat([row, pd.Series({"sii_lower_ci": -1.0, "sii_upper_ci": 1.0})])
@@ -278,12 +279,12 @@ def test_gap_change_with_intervention_practices_in_every_quintile(store):
     assert result.problem is None
     table = result.table.set_index("measure")
     gap = result.change.gap
-    assert table.loc["gap (most − least deprived fifth)", "estimate"] == pytest.approx(gap.estimate)
+    assert table.loc["gap (least − most deprived fifth)", "estimate"] == pytest.approx(gap.estimate)
     expected = (gap.intervention_after - gap.intervention_before) - (
         gap.comparator_after - gap.comparator_before
     )
     assert gap.estimate == pytest.approx(expected)
-    assert "most minus least deprived" in result.statement
+    assert "least minus most deprived" in result.statement
     assert "parallel trends" in result.statement
     assert gap.direction in result.statement
     assert len(table) == 7

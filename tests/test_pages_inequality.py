@@ -231,7 +231,7 @@ def test_inequalities_cervical_by_icb_over_time(app, data):
     assert shown["SII"] == "—"
     latest = expected.latest()
     assert shown["Gap (percentage points)"] == f"{latest['gap']:,.2f}"
-    assert any("understated" in i.value for i in at.info)
+    assert any("understated" in t.value for t in at.text)
 
 
 def test_inequalities_smoking_practices_gap_narrowed(app, data):
@@ -243,8 +243,12 @@ def test_inequalities_smoking_practices_gap_narrowed(app, data):
         unit="%",
         higher_is_better=False,
     )
-    statement = " ".join(m.value for m in at.markdown)
+    statement = " ".join(t.value for t in at.text)
     assert change.statement.splitlines()[1] in statement
+    assert "slope index of inequality across all GP practices" in statement
+    shown = metrics(at)
+    assert "Change in the SII (percentage points)" in shown
+    assert "What these numbers mean" in [e.label for e in at.expander]
     table = at.dataframe[-1].value.set_index("measure")
     assert table.loc["SII", "estimate"] == f"{change.change.sii.estimate:.2f}"
     assert not any("every IMD quintile" in w.value for w in at.warning)

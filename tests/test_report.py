@@ -82,7 +82,7 @@ def test_savings_figures_equal_the_savings_command(report, db, capsys):
 
 
 def test_inequality_figures_equal_the_inequality_command(report, db, capsys):
-    periods = cli_json(capsys, "inequality", "--measure", SMOKING, "--db", str(db))
+    periods = cli_json(capsys, "inequality", "--measure", SMOKING, "--db", str(db))["periods"]
     latest = [p for p in periods if p["sii"] is not None][-1]
     low, high = latest["sii_ci"]
     assert f"SII {latest['sii']:,.2f} (95% CI {low:,.2f} to {high:,.2f})" in report
