@@ -17,6 +17,15 @@ def add_parser(commands: argparse._SubParsersAction, db_help: str) -> None:
     compare = commands.add_parser("compare", help="intervention vs comparator effect estimate")
     compare.add_argument("--measure", required=True, help="measure id (see the Overview)")
     compare.add_argument("--method", choices=METHODS, default="auto")
+    compare.add_argument(
+        "--predictor",
+        action="append",
+        default=[],
+        metavar="NAME[:FROM..TO]",
+        help="synthetic control predictor (repeatable): the mean over FROM..TO (default the "
+        "pre-period) of 'outcome', another measure, or a site attribute (imd_score, "
+        "imd_decile, population); e.g. outcome:2019-01..2019-12",
+    )
     compare.add_argument("--db", type=Path, default=None, help=db_help)
     compare.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -25,7 +34,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Print the effect (DESIGN.md keys with --json) or a readable summary."""
     store = Store(args.db, read_only=True)
     try:
-        result = comparison_for(store, args.measure, args.method)
+        result = comparison_for(store, args.measure, args.method, args.predictor)
     finally:
         store.close()
     payload = comparison_json(result)
@@ -47,6 +56,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     else:
         print(f"No events figure: {payload['events_problem']}")
+    for donor, weight in e.extra.get("weights", {}).items():
+        print(f"  donor weight {weight:.3f}: {donor}")
+    for predictor, weight in e.extra.get("v_weights", {}).items():
+        print(f"  predictor weight (V) {weight:.3f}: {predictor}")
     for check in result.checks:
         print(f"  [{check.status}] {check.name}: {check.explanation}")
     for note in e.notes:

@@ -11,7 +11,7 @@ the counterfactual).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -27,7 +27,7 @@ from analysis.narrative import effect_sentence
 from analysis.panel import COMPARATOR, INTERVENTION, PanelError, is_post
 from analysis.synth import fit_synth
 from analysis.synth_inference import estimate_synth
-from analysis.synth_prep import panel_dataprep
+from analysis.synth_prep import PredictorChoice, panel_dataprep
 from analysis.trends import group_series
 
 MethodChoice = Literal["auto", "did", "its", "synth"]
@@ -115,23 +115,28 @@ def choose_method(panel: pd.DataFrame) -> tuple[str, str]:
     )
 
 
-def _estimator(method: str, measure: str, unit: str) -> Callable[[pd.DataFrame], Effect]:
+def _estimator(
+    method: str, measure: str, unit: str, predictors: Sequence[PredictorChoice] = ()
+) -> Callable[[pd.DataFrame], Effect]:
     if method == "did":
         return lambda p: estimate_did(p, measure, unit)
     if method == "its":
         return lambda p: its(p, measure, unit)
     if method == "synth":
-        return lambda p: estimate_synth(p, measure, unit)
+        return lambda p: estimate_synth(p, measure, unit, predictors=predictors)
     raise PanelError(f"unknown method '{method}': use auto, did, its or synth")
 
 
-def _point_estimator(method: str, measure: str, unit: str) -> Callable[[pd.DataFrame], float]:
+def _point_estimator(
+    method: str, measure: str, unit: str, predictors: Sequence[PredictorChoice] = ()
+) -> Callable[[pd.DataFrame], float]:
     """The same point estimate without its inference, for the leave-one-out refits."""
     if method == "synth":
 
         def synth_point(p: pd.DataFrame) -> float:
-            data = panel_dataprep(p)
-            return float(fit_synth(data, "outcomes_only").gap[~data.pre].mean())
+            data = panel_dataprep(p, chosen=predictors)
+            fit = fit_synth(data, "optimise" if predictors else "outcomes_only")
+            return float(fit.gap[~data.pre].mean())
 
         return synth_point
     if method == "did":
@@ -225,20 +230,28 @@ def run_comparison(
     panel: pd.DataFrame,
     definition: MeasureDefinition,
     method: MethodChoice = "auto",
+    predictors: Sequence[PredictorChoice] = (),
 ) -> Comparison:
     """Estimate the programme effect for one measure with checks and a sentence.
 
     The effect is in ``definition.effect_unit`` (percentage points for a %,
-    per 100,000 a month for a monthly rate).
+    per 100,000 a month for a monthly rate). ``predictors`` are the synthetic
+    control's (:func:`analysis.synth_inference.estimate_synth`); another
+    method says in its notes that it did not use them.
     """
     measure, unit = definition.measure, definition.effect_unit
     chosen, reason = choose_method(panel)
     if method != "auto":
         reason = f"chosen by hand (the automatic choice would be {chosen}: {reason})"
         chosen = method
-    effect = _estimator(chosen, measure, unit)(panel)
-    effect = replace(effect, notes=(*effect.notes, *_collapsed_interval_note(effect)))
-    loo, loo_how = leave_one_out_range(panel, _point_estimator(chosen, measure, unit))
+    effect = _estimator(chosen, measure, unit, predictors)(panel)
+    unused = (
+        (f"Predictors ({len(predictors)}) are used by synthetic control only; not by this method.",)
+        if predictors and chosen != "synth"
+        else ()
+    )
+    effect = replace(effect, notes=(*effect.notes, *unused, *_collapsed_interval_note(effect)))
+    loo, loo_how = leave_one_out_range(panel, _point_estimator(chosen, measure, unit, predictors))
     observed = group_series(panel, definition.multiplier)
     mine = observed[observed["group"] == INTERVENTION]
     start = panel.loc[panel["group"] == INTERVENTION, "start_date"].min()

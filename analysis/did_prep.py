@@ -105,6 +105,22 @@ class Design:
         return pre, self.n_periods - pre
 
 
+def require_whole_counts(numerator: np.ndarray, measure: str) -> None:
+    """Refuse a count scale when a numerator is not a whole number (raises :class:`PanelError`).
+
+    Some Fingertips indicators publish apportioned counts (e.g. events shared
+    between areas); they are kept as published, but a Poisson or binomial
+    model, or events avoided from counts, needs whole numbers of events.
+    """
+    count = np.isfinite(numerator) & (numerator != np.round(numerator))
+    if count.any():
+        raise PanelError(
+            f"{measure}: {int(count.sum())} row(s) have counts that are not whole numbers "
+            "(apportioned, as some Fingertips indicators publish them); count-scale models "
+            "need whole numbers of events, so there is no count scale"
+        )
+
+
 def period_numbers(starts: pd.DatetimeIndex, granularity: str) -> np.ndarray:
     """Calendar position of each period start: months, quarters, years or days."""
     year, month = starts.year.to_numpy(), starts.month.to_numpy()
@@ -147,7 +163,8 @@ def prepare(
     Raises
     ------
     PanelError
-        no rows with an outcome; a site in both groups; a group other than
+        no rows with an outcome; counts that are not whole numbers (``outcome="counts"``,
+        :func:`require_whole_counts`); a site in both groups; a group other than
         intervention/comparator; an intervention site without a start date,
         with two, or with rows lacking one; two rows for one site and period; one period only; mixed
         granularities; no intervention sites; no comparators (when required);
@@ -179,6 +196,7 @@ def prepare(
         num = panel["numerator"].to_numpy(dtype=float, na_value=np.nan)
         den = panel["denominator"].to_numpy(dtype=float, na_value=np.nan)
         keep = np.isfinite(num) & np.isfinite(den) & (den > 0) & (num >= 0)
+        require_whole_counts(num[keep], measure)
         what = "counts (numerator and a positive denominator)"
     else:
         keep = np.isfinite(panel["value"].to_numpy(dtype=float, na_value=np.nan))

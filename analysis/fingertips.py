@@ -8,7 +8,10 @@ area, period, sex, age and category. We keep the whole-population rows (empty
 numerator and the 95% limits to ``lower_ci``/``upper_ci``, and name the measure
 from :data:`analysis.schema.FINGERTIPS_MEASURES` (else ``fingertips_<id>``).
 Rows with an empty ``Indicator ID`` (as some downloads end with) are left out
-with a note rather than becoming a measure of their own.
+with a note rather than becoming a measure of their own. Counts that are not
+whole numbers (some indicators publish apportioned counts) are kept as
+published, with a note naming how many rows; the count-scale methods refuse
+them (:func:`analysis.did_prep.require_whole_counts`).
 
 Areas the store does not know yet are added as sites from the export's own
 ``Area Code``, ``Area Name`` and ``Area Type``, so a raw export loads as it is.
@@ -84,6 +87,15 @@ def split_export(cells: pd.DataFrame) -> FingertipsParts:
     if repeat.any():
         notes.append(f"{int(repeat.sum())} repeat row(s) (same area listed twice) left out")
         measures = measures[~repeat]
+    count = pd.to_numeric(measures["numerator"], errors="coerce")
+    apportioned = count.notna() & (count != count.round())
+    if apportioned.any():
+        notes.append(
+            f"{int(apportioned.sum())} row(s) with a Count that is not a whole number "
+            f"(apportioned by Fingertips; rows {_row_numbers(measures.index[apportioned])}) "
+            "kept as published: comparisons of these measures give no count scale (no "
+            "Poisson model, no events avoided from counts) and say so"
+        )
     return FingertipsParts(measures, _sites(rows), _definitions(rows, measure), tuple(notes))
 
 

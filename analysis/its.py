@@ -14,12 +14,30 @@ Seasonality: ``harmonics`` pairs of sine/cosine terms of the month (period 12)
 or quarter (period 4): default 2 for monthly, 1 for quarterly, none otherwise
 (Bhaskaran et al. 2013).
 
-**Controlled ITS**: when comparator sites exist, the comparator series is
-used as a control. The linear model is fitted to the *difference series*
-(intervention minus comparator, per period), so β2 and β3 are changes
-relative to the comparators. The count model uses the *interaction model*:
-both series stacked, with group-specific intercept, trend, level and slope
-terms and shared seasonality; the effect is the group × post term.
+**Controlled ITS**: when comparator sites exist, they are used as a control,
+in one of two designs (the convention is named in ``method_label`` and in the
+``design`` and ``standard_errors`` diagnostics, next to the p-value):
+
+* *pooled* (the default from 5 comparators): every site's series in one
+  regression with an intervention indicator Z and its interactions, Linden's
+  (2015) multiple-group model (Stata ``itsa``; *Stata Journal* 15:480–500)::
+
+      Y_it = β0 + β1·t + β2·post + β3·time_since + β4·Z_i + β5·Z_i·t
+             + β6·Z_i·post + β7·Z_i·time_since + Fourier(season) + e_it
+
+  β6 is the level change relative to the comparators, β7 the slope change;
+  the comparators' spread between sites is part of the standard errors;
+* *difference series* (the default below 5 comparators): the segmented
+  regression fitted to intervention minus comparator mean, per period. The
+  same level and slope changes as the pooled model in a balanced panel with
+  no seasonality, but the comparator mean is treated as known, so with many
+  comparators the interval is too narrow: in Linden's California example
+  (Proposition 99, 38 states as comparators, lag 1) the slope change has
+  p = 0.003 from the difference series and 0.137 from the pooled model.
+
+The count model uses the *interaction model*: both pooled series stacked,
+with group-specific intercept, trend, level and slope terms and shared
+seasonality; the effect is the group × post term.
 
 Linear model: ordinary least squares with Newey–West (HAC) standard errors
 (Newey & West 1987; Bartlett kernel, lags ``floor(4 (n/100)^(2/9))`` unless
@@ -41,26 +59,48 @@ lag-1 autocorrelation, Ljung–Box).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from analysis.did_fe import interval
-from analysis.did_prep import prepare
+from analysis.did_prep import Design, prepare
 from analysis.effect import Effect
 from analysis.its_series import (
     ComparatorUse,
+    ControlDesign,
     CountSE,
     autocorrelation,
+    control_design,
     control_series,
     count_scale_effect,
     default_lags,
     design_matrix,
+    group_interaction,
     has_counts,
     pooled,
     start_notes,
+    unit_frame,
 )
 from analysis.panel import PanelError
+
+
+@dataclass(frozen=True, eq=False)
+class _LinearFit:
+    """One linear ITS fit: coefficients, their covariance and the intervention series."""
+
+    params: np.ndarray
+    cov: np.ndarray
+    names: list[str]
+    prefix: str  # "" (single or difference series) or "z_" (pooled: the group terms)
+    df: int
+    lags: int
+    n_obs: int
+    n_comparator: int
+    t0: float
+    series: pd.DataFrame  # number, period_start, observed, fitted, counterfactual, resid
 
 
 def its(
@@ -71,10 +111,11 @@ def its(
     harmonics: int | None = None,
     slope_change: bool = True,
     comparator: ComparatorUse = "auto",
+    control: ControlDesign = "auto",
     maxlags: int | None = None,
     confidence: float = 0.95,
 ) -> Effect:
-    """Segmented regression (ITS) of the pooled intervention series with HAC SEs.
+    """Segmented regression (ITS) of the intervention series with HAC SEs.
 
     Parameters
     ----------
@@ -90,63 +131,53 @@ def its(
     slope_change:
         Include the change in slope (β3); without it, a step change only.
     comparator:
-        ``"auto"`` uses the comparator series when there is one (difference
-        series); ``"none"`` ignores it.
+        ``"auto"`` uses the comparators when there are any; ``"none"`` ignores
+        them (single series).
+    control:
+        The controlled design: ``"pooled"`` (every site in one regression),
+        ``"difference"`` (the difference series) or ``"auto"`` (pooled from
+        :data:`~analysis.its_series.MIN_POOLED_COMPARATORS` comparators).
     maxlags:
-        Newey–West lags (default ``floor(4 (n/100)^(2/9))``).
+        Newey–West lags (default ``floor(4 (T/100)^(2/9))``, T periods).
     confidence:
         Interval level, 0.95 = 95%.
 
     Returns
     -------
     Effect
-        ``estimate`` = level change at the first post period, in ``unit``;
-        diagnostics: slope change (per period) with interval and p-value, the
-        average post-period effect, residual autocorrelation checks, and, where
-        counts exist, the rate ratio from :func:`its_counts`' model (its
-        ``count_scale`` is attached too). ``extra["series"]``: observed (the
-        difference series in a controlled design), fitted and counterfactual
-        values per period.
+        ``estimate`` = level change at the first post period, in ``unit``
+        (relative to the comparators in a controlled design); diagnostics:
+        ``design`` and ``standard_errors`` (the convention behind the p-value,
+        also in ``method_label``), slope change (per period) with interval and
+        p-value, the average post-period effect, residual autocorrelation
+        checks, and, where counts exist, the rate ratio from
+        :func:`its_counts`' model (its ``count_scale`` is attached too).
+        ``extra["series"]``: observed (the difference series in that design,
+        else the intervention sites' mean), fitted and counterfactual values
+        per period.
     """
     design = prepare(panel, measure, require_comparators=False)
-    treated, control = pooled(design, "value"), control_series(design, comparator, "value")
-    frame = treated.frame
-    if control is not None:
-        frame = frame.merge(control.frame, on=["number", "period_start"], suffixes=("", "_c"))
-        frame = frame.assign(outcome=frame["value"] - frame["value_c"])
+    kind = control_design(design, comparator, control)
+    treated = pooled(design, "value")
+    if kind == "pooled":
+        fit = _fit_pooled(design, treated.frame, harmonics, slope_change, measure, maxlags)
     else:
-        frame = frame.assign(outcome=frame["value"])
-    x, names, t0 = design_matrix(frame, design, harmonics, slope_change, measure)
-    lags = default_lags(len(frame)) if maxlags is None else maxlags
-    res = sm.OLS(frame["outcome"].to_numpy(), x).fit(
-        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}
-    )
-    params, cov = np.asarray(res.params), np.asarray(res.cov_params())
-    df = len(frame) - len(names)
-    step = names.index("post")
-    low, high, p = interval(params[step], np.sqrt(cov[step, step]), df, confidence)
-    diagnostics = _slope_and_average(params, cov, names, frame, t0, confidence, df)
-    diagnostics.update(autocorrelation(np.asarray(res.resid), design.granularity))
+        fit = _fit_series(design, treated.frame, kind, harmonics, slope_change, measure, maxlags)
+    params, cov, names = fit.params, fit.cov, fit.names
+    step = names.index(f"{fit.prefix}post")
+    low, high, p = interval(params[step], np.sqrt(cov[step, step]), fit.df, confidence)
+    number = fit.series["number"].to_numpy()
+    diagnostics = _slope_and_average(fit, confidence)
+    diagnostics.update(autocorrelation(fit.series["resid"].to_numpy(), design.granularity))
     diagnostics.update(
-        hac_lags=lags,
+        hac_lags=fit.lags,
         harmonics=sum(n.startswith("sin") or n.startswith("cos") for n in names) // 2,
-        design=(
-            "difference series (intervention - comparator)"
-            if control is not None
-            else "single series"
-        ),
-        n_obs=len(frame),
+        design=DESIGN_TEXT[kind],
+        standard_errors=SE_TEXT[kind].format(lags=fit.lags, df=fit.df),
+        n_obs=fit.n_obs,
     )
-    counterfactual = x.copy()
-    counterfactual[:, [names.index(n) for n in names if n in ("post", "time_since")]] = 0
-    series = pd.DataFrame(
-        {
-            "period_start": frame["period_start"].dt.strftime("%Y-%m-%d"),
-            "observed": frame["outcome"],
-            "fitted": x @ params,
-            "counterfactual": counterfactual @ params,
-        }
-    )
+    series = fit.series[["period_start", "observed", "fitted", "counterfactual"]]
+    series = series.assign(period_start=series["period_start"].dt.strftime("%Y-%m-%d"))
     notes = list(design.notes) + start_notes(design)
     count_scale = None
     if has_counts(design):
@@ -171,22 +202,162 @@ def its(
     return Effect(
         measure=measure,
         method="its",
-        method_label="Interrupted time series (segmented regression, Newey–West SEs)",
+        method_label=LABEL[kind],
         estimate=float(params[step]),
         ci_low=low,
         ci_high=high,
         p_value=p,
         unit=unit,
         n_intervention=treated.n_sites,
-        n_comparator=control.n_sites if control is not None else 0,
-        n_periods_pre=int((frame["number"] < t0).sum()),
-        n_periods_post=int((frame["number"] >= t0).sum()),
+        n_comparator=fit.n_comparator,
+        n_periods_pre=int((number < fit.t0).sum()),
+        n_periods_post=int((number >= fit.t0).sum()),
         confidence=confidence,
         standard_error=float(np.sqrt(cov[step, step])),
         diagnostics=diagnostics,
         extra={"series": series.to_dict("records")},
         count_scale=count_scale,
         notes=tuple(notes),
+    )
+
+
+LABEL = {
+    "single": "Interrupted time series (segmented regression, Newey–West SEs)",
+    "difference": "Controlled interrupted time series (difference series: the comparator "
+    "mean is treated as known; Newey–West SEs)",
+    "pooled": "Controlled interrupted time series (pooled model of every site, Linden 2015; "
+    "Newey–West SEs within sites)",
+}
+DESIGN_TEXT = {
+    "single": "single series",
+    "difference": "difference series (intervention - comparator)",
+    "pooled": "pooled units (intervention and each comparator site in one regression, "
+    "with group interactions: Linden 2015)",
+}
+SE_TEXT = {
+    "single": "Newey–West, {lags} lag(s), n/(n - k), t on {df} df",
+    "difference": "Newey–West on the difference series, {lags} lag(s), n/(n - k), t on {df} "
+    "df; the comparator mean is treated as known, so its spread between sites is not in the "
+    "interval",
+    "pooled": "Newey–West within each site's series, {lags} lag(s), n/(n - k), t on {df} df; "
+    "the comparators' spread between sites is in the interval",
+}
+
+
+def _fit_series(
+    design: Design,
+    frame: pd.DataFrame,
+    kind: str,
+    harmonics: int | None,
+    slope_change: bool,
+    measure: str,
+    maxlags: int | None,
+) -> _LinearFit:
+    """OLS of one series (the intervention series, or its difference from the comparators')."""
+    n_comparator = 0
+    if kind == "difference":
+        control = pooled(design, "value", comparator=True)
+        frame = frame.merge(control.frame, on=["number", "period_start"], suffixes=("", "_c"))
+        frame = frame.assign(outcome=frame["value"] - frame["value_c"])
+        n_comparator = control.n_sites
+    else:
+        frame = frame.assign(outcome=frame["value"])
+    x, names, t0 = design_matrix(frame, design, harmonics, slope_change, measure)
+    lags = default_lags(len(frame)) if maxlags is None else maxlags
+    res = sm.OLS(frame["outcome"].to_numpy(), x).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}
+    )
+    params = np.asarray(res.params)
+    counterfactual = x.copy()
+    counterfactual[:, [names.index(n) for n in names if n in ("post", "time_since")]] = 0
+    series = pd.DataFrame(
+        {
+            "number": frame["number"],
+            "period_start": frame["period_start"],
+            "observed": frame["outcome"],
+            "fitted": x @ params,
+            "counterfactual": counterfactual @ params,
+            "resid": np.asarray(res.resid),
+        }
+    )
+    return _LinearFit(
+        params=params,
+        cov=np.asarray(res.cov_params()),
+        names=names,
+        prefix="",
+        df=len(frame) - len(names),
+        lags=lags,
+        n_obs=len(frame),
+        n_comparator=n_comparator,
+        t0=t0,
+        series=series,
+    )
+
+
+def _fit_pooled(
+    design: Design,
+    treated: pd.DataFrame,
+    harmonics: int | None,
+    slope_change: bool,
+    measure: str,
+    maxlags: int | None,
+) -> _LinearFit:
+    """Linden's (2015) multiple-group model: every site's series in one OLS, Z = intervention.
+
+    ``Y_it = β0 + β1·t + β2·post + β3·time_since + β4·Z_i + β5·Z_i·t +
+    β6·Z_i·post + β7·Z_i·time_since (+ season)``: β6 (``z_post``) is the level
+    change relative to the comparators' and β7 (``z_time_since``) the slope
+    change. Each site counts once per period (as ``itsa`` without weights).
+    Standard errors: Newey–West within each site's series (Bartlett kernel,
+    lag products never cross from one site to the next; statsmodels
+    ``hac-panel``), scaled by n/(n - k) with Student's t on n - k, as Stata's
+    ``newey`` on a panel. Not cluster-robust by site: with one or a few
+    intervention sites the group terms fit that site's own series, its
+    residuals carry almost none of their variance, and clustered SEs are far
+    too small (MacKinnon & Webb 2017). The counterfactual is the intervention
+    sites' line with β6 and β7 set to 0: their own pre-period trend plus the
+    comparators' change at the start. Gaps in a site's series are treated as
+    adjacent periods by the lag products (``itsa`` refuses unbalanced panels).
+    """
+    t0 = design_matrix(treated, design, harmonics, slope_change, measure)[2]
+    units = unit_frame(design)
+    base, base_names, _ = design_matrix(units, design, harmonics, slope_change, measure, t0)
+    z = units["z"].to_numpy()
+    x, names = group_interaction(base, base_names, z)
+    lags = default_lags(len(treated)) if maxlags is None else maxlags
+    res = sm.OLS(units["value"].to_numpy(), x).fit(
+        cov_type="hac-panel",
+        cov_kwds={"groups": units["site"].to_numpy(), "maxlags": lags, "use_correction": "hac"},
+    )
+    params = np.asarray(res.params)
+    counterfactual = x.copy()
+    counterfactual[:, [names.index(n) for n in names if n in ("z_post", "z_time_since")]] = 0
+    mine = z == 1
+    series = (
+        pd.DataFrame(
+            {
+                "number": units["number"][mine],
+                "period_start": units["period_start"][mine],
+                "observed": units["value"][mine],
+                "fitted": (x @ params)[mine],
+                "counterfactual": (counterfactual @ params)[mine],
+                "resid": np.asarray(res.resid)[mine],
+            }
+        )
+        .groupby(["number", "period_start"], as_index=False)
+        .mean()
+    )
+    return _LinearFit(
+        params=params,
+        cov=np.asarray(res.cov_params()),
+        names=names,
+        prefix="z_",
+        df=len(units) - len(names),
+        lags=lags,
+        n_obs=len(units),
+        n_comparator=design.n_comparator,
+        t0=t0,
+        series=series,
     )
 
 
@@ -249,16 +420,12 @@ def its_counts(
     frame = treated.frame
     x, names, t0 = design_matrix(frame, design, harmonics, slope_change, measure)
     y, den = frame["numerator"].to_numpy(), frame["denominator"].to_numpy()
-    k = len(names)
     effect_cols = [names.index(n) for n in names if n in ("post", "time_since")]
     if control is not None:
         xc = design_matrix(control.frame, design, harmonics, slope_change, measure, t0)[0]
-        season = [j for j, n in enumerate(names) if n.startswith(("sin", "cos"))]
-        trend = [j for j in range(k) if j not in season]
-        group = np.r_[np.ones(len(x)), np.zeros(len(xc))][:, None]
-        stacked = np.vstack([x, xc])
-        x_fit = np.hstack([stacked[:, trend], group * stacked[:, trend], stacked[:, season]])
-        effect_cols = [len(trend) + trend.index(j) for j in effect_cols]
+        group = np.r_[np.ones(len(x)), np.zeros(len(xc))]
+        x_fit, fit_names = group_interaction(np.vstack([x, xc]), names, group)
+        effect_cols = [fit_names.index(f"z_{names[j]}") for j in effect_cols]
         y_fit = np.r_[y, control.frame["numerator"].to_numpy()]
         den_fit = np.r_[den, control.frame["denominator"].to_numpy()]
     else:
@@ -324,25 +491,20 @@ def its_counts(
     )
 
 
-def _slope_and_average(
-    params: np.ndarray,
-    cov: np.ndarray,
-    names: list[str],
-    frame: pd.DataFrame,
-    t0: float,
-    confidence: float,
-    df: int,
-) -> dict:
+def _slope_and_average(fit: _LinearFit, confidence: float) -> dict:
+    """Slope change (β3, or β7 pooled) and the average post-period effect β2 + β3·mean(since)."""
+    params, cov, names = fit.params, fit.cov, fit.names
     out: dict = {}
     weights = np.zeros(len(names))
-    weights[names.index("post")] = 1.0
-    if "time_since" in names:
-        j = names.index("time_since")
-        low, high, p = interval(params[j], np.sqrt(cov[j, j]), df, confidence)
+    weights[names.index(f"{fit.prefix}post")] = 1.0
+    if f"{fit.prefix}time_since" in names:
+        j = names.index(f"{fit.prefix}time_since")
+        low, high, p = interval(params[j], np.sqrt(cov[j, j]), fit.df, confidence)
         out.update(slope_change=float(params[j]), slope_change_ci=(low, high), slope_change_p=p)
-        since = frame["number"].to_numpy() - t0
+        since = fit.series["number"].to_numpy() - fit.t0
         weights[j] = float(since[since >= 0].mean())
     average = float(weights @ params)
-    low, high, _ = interval(average, float(np.sqrt(weights @ cov @ weights)), df, confidence)
+    se = float(np.sqrt(weights @ cov @ weights))
+    low, high, _ = interval(average, se, fit.df, confidence)
     out.update(average_post_effect=average, average_post_effect_ci=(low, high))
     return out

@@ -1,9 +1,11 @@
 """The series and design matrix of an interrupted time series (see :mod:`analysis.its`).
 
-Pooling the sites of each group into one series per period, the segmented
-regression's columns (Wagner et al. 2002) with Fourier seasonality
-(Bhaskaran et al. 2013), the residual autocorrelation checks (Durbin &
-Watson 1950; Ljung & Box 1978) and the count scale (events avoided).
+Pooling the sites of each group into one series per period (or keeping one
+series per site for the pooled multiple-group model, Linden 2015), the
+segmented regression's columns (Wagner et al. 2002) with Fourier seasonality
+(Bhaskaran et al. 2013), the group interactions, the residual autocorrelation
+checks (Durbin & Watson 1950; Ljung & Box 1978) and the count scale (events
+avoided).
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from analysis.effect import CountScaleEffect
 from analysis.panel import PanelError
 
 ComparatorUse = Literal["auto", "none"]
+ControlDesign = Literal["auto", "pooled", "difference"]
 CountSE = Literal["quasipoisson", "hac"]
+
+MIN_POOLED_COMPARATORS = 5
+"""From this many comparators the controlled design defaults to the pooled model."""
 
 SEASON_LENGTH = {"month": 12, "quarter": 4}
 DEFAULT_HARMONICS = {"month": 2, "quarter": 1}
@@ -70,6 +76,54 @@ def control_series(design: Design, comparator: ComparatorUse, outcome: str) -> P
     if comparator == "none" or design.n_comparator == 0:
         return None
     return pooled(design, outcome, comparator=True)
+
+
+def control_design(design: Design, comparator: ComparatorUse, control: ControlDesign) -> str:
+    """``"single"``, ``"pooled"`` or ``"difference"``: the linear model's design.
+
+    ``control="auto"`` is the pooled model from :data:`MIN_POOLED_COMPARATORS`
+    comparators and the difference series below that (too few units to say
+    anything about the comparators' spread).
+    """
+    if comparator == "none" or design.n_comparator == 0:
+        return "single"
+    if control == "auto":
+        return "pooled" if design.n_comparator >= MIN_POOLED_COMPARATORS else "difference"
+    return control
+
+
+def unit_frame(design: Design) -> pd.DataFrame:
+    """One row per kept site and period, sorted by site then period (for the pooled model).
+
+    Columns ``site`` (index into ``design.site_codes``), ``number``,
+    ``period_start``, ``value`` and ``z`` (1 for an intervention site).
+    """
+    frame = pd.DataFrame(
+        {
+            "site": design.site,
+            "number": design.period_number[design.period],
+            "period_start": pd.to_datetime(design.period_starts[design.period]),
+            "value": design.value,
+            "z": design.intervention[design.site].astype(float),
+        }
+    )
+    return frame.sort_values(["site", "number"], kind="stable").reset_index(drop=True)
+
+
+def group_interaction(
+    x: np.ndarray, names: list[str], z: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """The multiple-group columns: trend terms, ``z_`` × each trend term, shared seasonality.
+
+    With trend terms const, time, post, time_since this is Linden's (2015)
+    ``Y = β0 + β1·t + β2·post + β3·time_since + β4·Z + β5·Z·t + β6·Z·post +
+    β7·Z·time_since``; the sine/cosine terms are not interacted.
+    """
+    season = [j for j, n in enumerate(names) if n.startswith(("sin", "cos"))]
+    trend = [j for j in range(len(names)) if j not in season]
+    columns = np.hstack([x[:, trend], z[:, None] * x[:, trend], x[:, season]])
+    labels = [names[j] for j in trend] + [f"z_{names[j]}" for j in trend]
+    return columns, labels + [names[j] for j in season]
 
 
 def design_matrix(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.did_prep import require_whole_counts
 from analysis.panel import INTERVENTION, PanelError, require_columns
 
 MULTIPLIER_RTOL = 1e-3
@@ -77,7 +78,8 @@ def pooled_counts(panel: pd.DataFrame, periods: pd.Index) -> PooledCounts:
 
     ``m`` is the median of value / (numerator / denominator) over rows with
     events. Raises :class:`PanelError` when an intervention row has no
-    numerator or no positive denominator, when no row has events, or when the
+    numerator or no positive denominator, or one that is not a whole number
+    (:func:`analysis.did_prep.require_whole_counts`), when no row has events, or when the
     values are not one multiplier × numerator / denominator (e.g. standardised
     rates), since the rates could then not be turned into events.
     """
@@ -85,6 +87,7 @@ def pooled_counts(panel: pd.DataFrame, periods: pd.Index) -> PooledCounts:
     rows = panel.loc[(panel["group"] == INTERVENTION) & panel["value"].notna()]
     if rows["numerator"].isna().any() or not (rows["denominator"] > 0).all():
         raise PanelError("some intervention rows have no numerator or no positive denominator")
+    require_whole_counts(rows["numerator"].to_numpy(float), "the intervention sites")
     counted = panel.loc[
         panel["value"].notna() & (panel["numerator"] > 0) & (panel["denominator"] > 0)
     ]

@@ -47,9 +47,9 @@ import pandas as pd
 
 from analysis.effect import CountScaleEffect, Effect
 from analysis.panel import INTERVENTION, PanelError
-from analysis.synth import VChoice, fit_arrays, fit_synth, rmspe
+from analysis.synth import SynthFit, VChoice, fit_arrays, fit_synth, rmspe
 from analysis.synth_counts import SynthEvents, has_counts, pooled_counts, synth_events
-from analysis.synth_prep import SynthData, panel_dataprep
+from analysis.synth_prep import PredictorChoice, SynthData, panel_dataprep
 
 MAX_PLACEBO_SETS = 200
 """Most placebo sets of k > 1 donors (all of them when there are no more)."""
@@ -234,12 +234,33 @@ def _placebo_note(data: SynthData, placebo: PlaceboTest) -> str:
     )
 
 
+def _predictor_tables(data: SynthData, result: SynthFit) -> dict:
+    """V-weights and the predictor balance table, when the fit used predictors."""
+    if result.v is None or data.X0 is None or data.X1 is None:
+        return {}
+    synthetic = data.X0.to_numpy(float) @ result.weights.to_numpy(float)
+    balance = pd.DataFrame(
+        {
+            "predictor": data.X1.index.astype(str),
+            "treated": data.X1.to_numpy(float),
+            "synthetic": synthetic,
+            "donor_mean": data.X0.mean(axis=1).to_numpy(float),
+            "v_weight": result.v.to_numpy(float),
+        }
+    )
+    return {
+        "v_weights": {str(k): float(v) for k, v in result.v.items()},
+        "predictor_balance": balance.to_dict("records"),
+    }
+
+
 def estimate_synth(
     panel: pd.DataFrame,
     measure: str,
     unit: str,
     *,
     fit: Literal["outcomes_only", "predictors"] = "outcomes_only",
+    predictors: Sequence[PredictorChoice] = (),
     confidence: float = 0.95,
 ) -> Effect:
     """Synthetic control estimate of the programme effect on one measure.
@@ -255,10 +276,16 @@ def estimate_synth(
     events over the post period (expected = Σ_t synthetic_t × D_t / m) with the
     same placebo interval on the count scale (:func:`synth_count_scale`).
     ``fit="predictors"`` optimises V over pre-period outcome blocks and IMD (see
-    :func:`panel_dataprep`); the default matches on the pre-period outcomes.
+    :func:`panel_dataprep`); ``predictors`` (the user's choice,
+    :class:`~analysis.synth_prep.PredictorChoice`) are matched with V chosen to
+    minimise the pre-period outcome MSPE (Abadie & Gardeazabal 2003); with
+    neither, the fit matches on the pre-period outcomes. With predictors,
+    ``extra["v_weights"]`` gives each predictor's V (its importance) and
+    ``extra["predictor_balance"]`` the treated unit's, the synthetic
+    control's and the donors' mean value of each (as Synth's ``synth.tab``).
     """
-    data = panel_dataprep(panel, predictors=fit == "predictors")
-    v: VChoice = "optimise" if fit == "predictors" else "outcomes_only"
+    data = panel_dataprep(panel, predictors=fit == "predictors", chosen=predictors)
+    v: VChoice = "optimise" if fit == "predictors" or predictors else "outcomes_only"
     result = fit_synth(data, v)
     placebo = placebo_test(data, v)
     post = ~data.pre
@@ -328,6 +355,7 @@ def estimate_synth(
             "fit": result.fit,
             "treated": data.treated,
             "ci_method": "conformal-style placebo interval (|placebo mean post-period gaps|)",
+            **_predictor_tables(data, result),
         },
         count_scale=count_scale,
         notes=tuple(notes),

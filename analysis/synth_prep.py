@@ -8,11 +8,19 @@ pysyncon: ``X1`` (k predictors of the treated unit), ``X0`` (k × J donors),
 Data preparation (:func:`dataprep`, :func:`panel_dataprep`) is separate from
 estimation (:func:`analysis.synth.fit_synth`) and inference
 (:func:`analysis.synth_inference.placebo_test`), as in pysyncon's ``Dataprep``.
+
+Predictors a user chooses (:class:`PredictorChoice`, written ``NAME`` or
+``NAME:FROM..TO`` on the command line, :func:`parse_predictor`) are each a mean
+over a window of period starts (the whole pre-period by default) of: the
+outcome itself (``outcome`` or the measure's own id), a site attribute from
+the sites table (:data:`SITE_ATTRIBUTES`), or another loaded measure. As in
+Abadie, Diamond & Hainmueller (2010, Table 1) and R's ``Synth`` (``predictors``
+with ``predictors.op = "mean"``, ``special.predictors`` for outcome windows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +31,74 @@ from analysis.panel import COMPARATOR, INTERVENTION, PanelError, require_columns
 
 Predictor = tuple[str, Sequence[Any]]
 """A predictor: (column, periods over which its mean is taken)."""
+
+OUTCOME = "outcome"
+"""The predictor name for the outcome's own pre-period mean."""
+SITE_ATTRIBUTES = ("imd_score", "imd_decile", "population")
+"""Site attributes (sites table) that can be predictors."""
+
+
+@dataclass(frozen=True, eq=False)
+class PredictorChoice:
+    """A predictor the user chose: the mean of ``name`` over period starts ``first``–``last``.
+
+    ``name`` is :data:`OUTCOME`, a site attribute (:data:`SITE_ATTRIBUTES`) or
+    another measure, whose rows (``site_code``, ``period_start``, ``value``)
+    are ``rows``. ``first``/``last`` ``None``: the whole pre-period.
+    """
+
+    name: str
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    rows: pd.DataFrame | None = None
+
+    @property
+    def kind(self) -> str:
+        """``"outcome"``, ``"attribute"`` or ``"measure"``."""
+        if self.name == OUTCOME:
+            return "outcome"
+        return "attribute" if self.name in SITE_ATTRIBUTES else "measure"
+
+
+def parse_predictor(text: str) -> tuple[str, pd.Timestamp | None, pd.Timestamp | None]:
+    """``NAME`` or ``NAME:FROM..TO`` (or ``NAME:PERIOD``) → name and window of period starts.
+
+    Periods are written as dates are (``1964``, ``2019-04``, ``2019-04-01``).
+    """
+    name, _, window = text.strip().partition(":")
+    if not name:
+        raise PanelError(f"predictor '{text}': give a measure, outcome or site attribute")
+    if not window:
+        return name, None, None
+    first, _, last = window.partition("..")
+    try:
+        start, end = pd.Timestamp(first.strip()), pd.Timestamp((last or first).strip())
+    except ValueError as exc:
+        raise PanelError(f"predictor '{text}': the window is written FROM..TO") from exc
+    if end < start:
+        raise PanelError(f"predictor '{text}': the window ends before it starts")
+    return name, start, end
+
+
+def resolve_predictors(
+    texts: Sequence[str], measure: str, rows_of: Callable[[str], pd.DataFrame]
+) -> list[PredictorChoice]:
+    """:class:`PredictorChoice` for each text (:func:`parse_predictor`) of ``measure``'s comparison.
+
+    The measure's own id is the outcome; another measure's rows come from
+    ``rows_of`` (``Store.panel_rows``, which refuses unknown names).
+    """
+    chosen = []
+    for text in texts:
+        name, first, last = parse_predictor(text)
+        if name in (OUTCOME, measure):
+            chosen.append(PredictorChoice(OUTCOME, first, last))
+        elif name in SITE_ATTRIBUTES:
+            chosen.append(PredictorChoice(name, first, last))
+        else:
+            rows = rows_of(name)[["site_code", "period_start", "value"]]
+            chosen.append(PredictorChoice(name, first, last, rows))
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -68,11 +144,14 @@ def dataprep(
     treatment_time: Any,
     predictors: Sequence[Predictor] = (),
     optimise_periods: Sequence[Any] | None = None,
+    unit_predictors: pd.DataFrame | None = None,
 ) -> SynthData:
     """Build X0, X1, Z0, Z1 (and the full outcome series Y0, Y1) from a long frame.
 
     Each predictor is the mean of ``column`` over its periods (as pysyncon's
-    ``Dataprep``); ``optimise_periods`` (default: every pre-period) are the rows
+    ``Dataprep``); ``unit_predictors`` (one row per unit, one column per
+    predictor) adds predictors already computed per unit. ``optimise_periods``
+    (default: every pre-period) are the rows
     of Z. Periods where the treated outcome is missing are left out; donors with
     a missing outcome or predictor are dropped (and said so in ``notes``).
     Raises :class:`PanelError` for no donors, a unit in both groups, an all-missing
@@ -100,10 +179,17 @@ def dataprep(
         label = f"{column} ({_span(periods)})"
         part = frame.loc[frame[time].isin(list(periods))]
         rows[label] = part.groupby(unit)[column].mean().reindex([treated, *donors])
+    if unit_predictors is not None:
+        for label in unit_predictors.columns:
+            rows[str(label)] = unit_predictors[label].reindex([treated, *donors])
     X = pd.DataFrame(rows).T if rows else None
     if X is not None:
-        if X[treated].isna().any():
-            raise PanelError(f"the treated unit {treated} has missing predictors")
+        missing = list(X.index[X[treated].isna()])
+        if missing:
+            raise PanelError(
+                f"the treated unit {treated} has no value of the predictor(s) "
+                f"{', '.join(map(str, missing))}"
+            )
         keep = [d for d in keep if X[d].notna().all()]
     notes: tuple[str, ...] = ()
     if len(keep) < len(donors):
@@ -176,7 +262,12 @@ def _donor_weights(
     return weights, f"{column}-weighted mean"
 
 
-def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthData:
+def panel_dataprep(
+    panel: pd.DataFrame,
+    *,
+    predictors: bool = False,
+    chosen: Sequence[PredictorChoice] = (),
+) -> SynthData:
     """:func:`dataprep` for the tidy panel (:mod:`analysis.panel`): intervention sites vs donors.
 
     Several intervention sites are fitted as one treated unit, their
@@ -186,6 +277,7 @@ def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthDat
     placebos of as many donors are pooled alike.
     ``predictors=True`` adds as predictors the outcome mean in each quarter of the
     pre-period and the IMD score (or decile) when every site has one.
+    ``chosen`` adds the user's predictors (:func:`unit_predictor_table`).
     """
     _check_panel(panel)
     rows = panel.loc[panel["value"].notna()].copy()
@@ -221,6 +313,9 @@ def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthDat
         donors=donors,
         treatment_time=start,
         predictors=preds,
+        unit_predictors=(
+            unit_predictor_table(chosen, rows, long, treated, start, weights) if chosen else None
+        ),
     )
     if not (~data.pre).any():
         raise PanelError(f"no post-period: no intervention values on or after {start:%Y-%m-%d}")
@@ -238,3 +333,71 @@ def panel_dataprep(panel: pd.DataFrame, *, predictors: bool = False) -> SynthDat
         donor_weights=donor_weights,
         pooling=pooling,
     )
+
+
+def unit_predictor_table(
+    chosen: Sequence[PredictorChoice],
+    rows: pd.DataFrame,
+    long: pd.DataFrame,
+    treated: str,
+    start: pd.Timestamp,
+    weights: pd.Series,
+) -> pd.DataFrame:
+    """One row per unit (the treated unit and each donor), one column per chosen predictor.
+
+    Each value is the mean over the predictor's window (default: period starts
+    before ``start``) of the outcome (from ``long``, so the treated unit's is the
+    mean of its pooled series), a site attribute or another measure's values.
+    For attributes and other measures the treated unit's value is its sites'
+    mean weighted by each site's sum of pooling weights (``weights``: the
+    outcome's denominators or populations; 1 a row in an unweighted pool)
+    over its pre-period rows.
+    """
+    treated_rows = rows.loc[rows["group"] == INTERVENTION]
+    pre = treated_rows["period_start"] < start
+    site_weight = weights[pre].groupby(treated_rows.loc[pre, "site_code"]).sum()
+    granularity = str(rows["granularity"].mode().iloc[0]) if "granularity" in rows else "day"
+    table: dict[str, pd.Series] = {}
+    for choice in chosen:
+        first = choice.first if choice.first is not None else long["period_start"].min()
+        last = choice.last
+        if choice.kind == "outcome":
+            source, column = long, "value"
+        elif choice.kind == "attribute":
+            if choice.name not in rows or rows[choice.name].isna().all():
+                raise PanelError(f"no site has a {choice.name} (add it to the sites file)")
+            source, column = rows, choice.name
+        elif choice.rows is None:
+            raise PanelError(f"predictor {choice.name}: no rows of that measure were given")
+        else:
+            source, column = choice.rows, "value"
+        when = pd.to_datetime(source["period_start"])
+        inside = (when >= first) & ((when <= last) if last is not None else (when < start))
+        means = source.loc[inside].groupby("site_code")[column].mean()
+        if choice.kind != "outcome":
+            sites = site_weight.index.intersection(means.dropna().index)
+            share = site_weight[sites]
+            pooled = float((means[sites] * share).sum() / share.sum()) if share.sum() > 0 else None
+            means = means.drop(site_weight.index, errors="ignore")
+            if pooled is not None:
+                means[treated] = pooled
+        table[_predictor_label(choice, first, last, start, granularity)] = means
+    return pd.DataFrame(table)
+
+
+def _predictor_label(
+    choice: PredictorChoice,
+    first: pd.Timestamp,
+    last: pd.Timestamp | None,
+    start: pd.Timestamp,
+    granularity: str,
+) -> str:
+    """``name (FROM–TO)``, or the attribute's name alone when no window was given."""
+    if choice.kind == "attribute" and choice.first is None:
+        return choice.name
+    fmt = {"month": "%b %Y", "quarter": "%b %Y", "day": "%Y-%m-%d"}.get(granularity, "%Y")
+    end = f"before {start:{fmt}}" if last is None else f"{last:{fmt}}"
+    begin = f"{first:{fmt}}"
+    if choice.first is None or begin == end:
+        return f"{choice.name} ({end})"
+    return f"{choice.name} ({begin}–{end})"

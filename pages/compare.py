@@ -14,6 +14,7 @@ from analysis.defaults import published_neighbours
 from analysis.errors import HiodError
 from analysis.panel import PanelError
 from analysis.savings_numbers import SavingsInputError
+from analysis.synth_prep import OUTCOME, SITE_ATTRIBUTES, resolve_predictors
 from analysis.usecases import comparison_from_rows, comparison_json, events_figure, format_p
 from pages import _ui
 
@@ -78,6 +79,42 @@ starts = (
     .drop_duplicates()
     .dropna()
 )
+predictor_texts: list[str] = []
+if method == "synth" and len(starts):
+    st.markdown(
+        "**Predictors** (optional): the synthetic control matches the intervention sites on "
+        "these as well as on the outcome, each as its mean over the window, with weights V "
+        "chosen so that the outcome before the start is tracked best (Abadie & Gardeazabal "
+        "2003). With none, it matches the outcome in every period before the start."
+    )
+    measure_labels = _ui.overview(version).set_index("measure")["label"]
+    attributes = [a for a in SITE_ATTRIBUTES if a in rows and rows[a].notna().any()]
+    others = [m for m in measure_labels.index if m != measure]
+    picked = st.multiselect(
+        "Predictors",
+        [OUTCOME, *attributes, *others],
+        format_func=lambda p: (
+            f"{definition.label} (this measure)" if p == OUTCOME else str(measure_labels.get(p, p))
+        ),
+        key=f"predictors_{measure}",
+    )
+    pre_periods = [p for p in periods if pd.Timestamp(p) < starts["start_date"].min()]
+    if pre_periods:
+        low, high = st.select_slider(
+            "Window of the predictor means (period start)",
+            options=pre_periods,
+            value=(pre_periods[0], pre_periods[-1]),
+            format_func=lambda d: pd.Timestamp(d).strftime("%b %Y"),
+            key=f"predictor_window_{measure}",
+        )
+        window_text = f"{pd.Timestamp(low):%Y-%m-%d}..{pd.Timestamp(high):%Y-%m-%d}"
+        predictor_texts = [p if p in attributes else f"{p}:{window_text}" for p in picked]
+    extra_windows = st.text_input(
+        "More outcome windows (optional, FROM..TO separated by commas)",
+        placeholder="2019-01..2019-06, 2019-07..2019-12",
+        key=f"outcome_windows_{measure}",
+    )
+    predictor_texts += [f"{OUTCOME}:{w.strip()}" for w in extra_windows.split(",") if w.strip()]
 st.caption(
     "Start dates (change them on the Sites page): "
     + "; ".join(
@@ -126,6 +163,9 @@ with st.expander("Comparator builder: propose the most similar sites"):
 
 try:
     with st.spinner("Estimating…"):
+        chosen = resolve_predictors(
+            predictor_texts, measure, lambda other: _ui.panel_rows(other, version)
+        )
         result = comparison_from_rows(
             rows,
             definition,
@@ -133,6 +173,7 @@ try:
             intervention=intervention,
             comparators=comparators,
             window=(pd.Timestamp(first), pd.Timestamp(last)),
+            predictors=chosen,
         )
 except (PanelError, HiodError, ValueError) as exc:
     st.error(f"This comparison cannot be made: {exc}")
@@ -200,11 +241,24 @@ if effect.extra.get("event_time"):
         width="stretch",
     )
 if effect.extra.get("weights"):
-    _ui.show_chart(
-        charts_compare.weights_chart(effect.extra["weights"], names),
-        f"synthetic_control_weights_{measure}",
-        width="stretch",
-    )
+    balance = effect.extra.get("predictor_balance")
+    donors_col, predictors_col = st.columns(2) if balance else (st.container(), None)
+    with donors_col:
+        _ui.show_chart(
+            charts_compare.weights_chart(effect.extra["weights"], names),
+            f"synthetic_control_weights_{measure}",
+            width="stretch",
+        )
+    if predictors_col is not None:
+        with predictors_col:
+            st.markdown(
+                "**Predictor weights (V)**: how much each predictor counts in choosing the "
+                "donor weights, with the intervention sites', the synthetic control's and "
+                "the donors' average value."
+            )
+            table = pd.DataFrame(balance).sort_values("v_weight", ascending=False)
+            st.dataframe(table, hide_index=True, width="stretch")
+            _ui.download_csv(table, f"synthetic_control_predictors_{measure}.csv", key="dl_v")
 for note in effect.notes:
     st.caption(note)
 st.download_button(
