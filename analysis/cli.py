@@ -1,8 +1,9 @@
 """Command line (DESIGN.md): the same functions as the pages, JSON out.
 
-``python -m analysis load FILE... [--db PATH]`` exits 0 when loaded, 2 with one
-``file:row:column: message`` line per problem when the input is bad (nothing
-is written), and 3 when the database is held by another process.
+``python -m analysis load FILE... [--columns MAP] [--measure ID] [--db PATH]`` exits 0
+when loaded, 2 with one ``file:row:column: message`` line per problem when the
+input is bad (nothing is written), and 3 when the database is held by another
+process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import cli_compare, cli_inequality, cli_report
+from analysis import cli_aggregate, cli_compare, cli_inequality, cli_report
 from analysis.errors import HiodError, LoadRejected, StoreBusy
 from analysis.store import Store, default_db_path
 
@@ -32,17 +33,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, default=None, help=f"database (default {default_db_path()})"
     )
     load.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    load.add_argument(
+        "--columns",
+        default=None,
+        help="which columns are which in the files whose columns are named otherwise: "
+        "'site_code=Practice Code,period=Month,numerator=Screened,denominator=Invited' "
+        "(remembered by the file's header for next time, as on the Data page)",
+    )
+    load.add_argument(
+        "--measure",
+        default=None,
+        help="measure id for every row of files that have no measure column (e.g. bowel_uptake)",
+    )
     add_savings_parser(commands)
     cli_compare.add_parser(commands, f"database (default {default_db_path()})")
     cli_inequality.add_parser(commands, f"database (default {default_db_path()})")
     cli_report.add_parser(commands, f"database (default {default_db_path()})")
+    cli_aggregate.add_parser(commands, f"database (default {default_db_path()})")
     return parser
 
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load files (or the defaults); print what happened."""
+    from analysis.column_mapping import parse_columns_option
     from analysis.defaults import load_defaults
-    from analysis.usecases import load_files
+    from analysis.usecases import file_headers, load_files
 
     if not args.files and not args.defaults:
         print("nothing to load: name files, or --defaults", file=sys.stderr)
@@ -53,7 +68,13 @@ def cmd_load(args: argparse.Namespace) -> int:
             outcomes = load_defaults(store)
         else:
             files = [(str(p), p.read_bytes()) for p in args.files]
-            outcomes = list(load_files(store, files).outcomes)
+            mappings = None
+            if args.columns is not None or args.measure is not None:
+                # the mapping is for the files whose columns are not recognised as named
+                mapping = parse_columns_option(args.columns or "", args.measure)
+                headers = file_headers(store, files)
+                mappings = {h.file_name: mapping for h in headers if not h.recognised}
+            outcomes = list(load_files(store, files, mappings=mappings).outcomes)
     finally:
         store.close()
     if args.json:
@@ -154,6 +175,7 @@ def cmd_savings(args: argparse.Namespace) -> int:
 COMMANDS = {"load": cmd_load, "compare": cli_compare.cmd_compare, "savings": cmd_savings}
 COMMANDS["inequality"] = cli_inequality.cmd_inequality
 COMMANDS["report"] = cli_report.cmd_report
+COMMANDS["aggregate"] = cli_aggregate.cmd_aggregate
 
 
 def main(argv: Sequence[str] | None = None) -> int:

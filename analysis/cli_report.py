@@ -1,4 +1,4 @@
-"""``python -m analysis report``: the impact report as one self-contained HTML file."""
+"""``python -m analysis report``: the impact report as one self-contained HTML file and/or a PDF."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from pathlib import Path
 
 from analysis.cli_compare import METHODS
 from analysis.report import SECTIONS, ReportOptions, ReportOptionsError, build_report
+from analysis.report_pdf import html_to_pdf
 from analysis.store import Store
 
 
 def add_parser(commands: argparse._SubParsersAction, db_help: str) -> None:
     """Register ``report`` and its options."""
     parser = commands.add_parser(
-        "report", help="the impact report: one HTML file (charts inside, printable to PDF)"
+        "report", help="the impact report: one HTML file (charts inside) and/or a PDF"
     )
-    parser.add_argument("--out", required=True, type=Path, help="the HTML file to write")
+    parser.add_argument("--out", type=Path, default=None, help="the HTML file to write")
+    parser.add_argument(
+        "--pdf", type=Path, default=None, help="the PDF file to write (printed by Chromium)"
+    )
     parser.add_argument(
         "--measure",
         action="append",
@@ -50,7 +54,9 @@ def add_parser(commands: argparse._SubParsersAction, db_help: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Build the report and write it to ``--out``; say where and how long it took."""
+    """Build the report and write it to ``--out`` and/or ``--pdf``; say where and how long."""
+    if args.out is None and args.pdf is None:
+        raise ReportOptionsError("say where to write the report: --out FILE.html, --pdf FILE.pdf")
     options = ReportOptions(
         measures=tuple(args.measure or ()),
         sections=tuple(args.section or SECTIONS),
@@ -65,13 +71,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         text = build_report(store, options)
     finally:
         store.close()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(
-        f"wrote {args.out} ({len(text.encode()) / 1024:,.0f} KB) in "
-        f"{time.monotonic() - started:.1f} s",
-        file=sys.stderr,
-    )
+    written = []
+    if args.pdf is not None:
+        pdf = html_to_pdf(text)  # before any file is written: a failure leaves none
+        args.pdf.parent.mkdir(parents=True, exist_ok=True)
+        args.pdf.write_bytes(pdf)
+        written.append(f"{args.pdf} ({len(pdf) / 1024:,.0f} KB)")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        written.insert(0, f"{args.out} ({len(text.encode()) / 1024:,.0f} KB)")
+    print(f"wrote {' and '.join(written)} in {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -166,8 +166,19 @@ def propose_comparators(
     if k < 1:
         raise PanelError("k must be at least 1")
     intervention, others = _check_groups(panel)
-    cov = site_covariates(panel, sites)
     notes: list[str] = []
+    others, excluded = same_type_candidates(panel, intervention, others)
+    if excluded:
+        notes.append(
+            f"{excluded} site(s) of another type than the intervention sites (or an aggregate: "
+            "a region, England, a deprivation group) are not proposed"
+        )
+    if not others:
+        raise PanelError(
+            "no site of the intervention sites' type to propose as a comparator "
+            "(aggregates such as England or a region are never proposed)"
+        )
+    cov = site_covariates(panel, sites)
     names = [c for c in cov.columns if c != "group"]
     used = [c for c in names if cov.loc[intervention, c].notna().all()]
     dropped = [c for c in names if c not in used]
@@ -186,7 +197,8 @@ def propose_comparators(
         raise PanelError("no candidate comparator has every covariate")
     if len(candidates) < k:
         notes.append(f"only {len(candidates)} candidates for k = {k}")
-    dist = _distances(values.loc[complete], intervention, metric)[candidates]
+    pool = values.loc[[*intervention, *others]]
+    dist = _distances(pool.loc[complete.loc[pool.index]], intervention, metric)[candidates]
     rows = []
     for site in intervention:
         nearest = dist.loc[site].sort_values(kind="stable").head(k)
@@ -195,7 +207,9 @@ def propose_comparators(
     order = neighbours.sort_values(["rank", "distance"], kind="stable")["candidate"]
     proposed = tuple(dict.fromkeys(order))[:k]
     if current is None:
-        current = sorted(panel.loc[panel["group"] == COMPARATOR, "site_code"].unique())
+        eligible = set(others)
+        marked = panel.loc[panel["group"] == COMPARATOR, "site_code"].unique()
+        current = sorted(s for s in marked if s in eligible)
     return ComparatorProposal(
         intervention=tuple(intervention),
         proposed=proposed,
@@ -206,6 +220,27 @@ def propose_comparators(
         metric=metric,
         notes=tuple(notes),
     )
+
+
+AGGREGATE_TYPES = frozenset({"region", "country"})
+"""Site types that are aggregates of other sites: never proposed as comparators."""
+
+
+def same_type_candidates(
+    panel: pd.DataFrame, intervention: Sequence[str], others: Sequence[str]
+) -> tuple[list[str], int]:
+    """The candidates of the intervention sites' type (never an aggregate), and how many not.
+
+    The rule of :func:`analysis.arms.assign_arms` (comparators are sites of the
+    intervention sites' type), so that the builder's counts agree with the
+    comparison's. Without a ``site_type`` column every candidate is kept.
+    """
+    if "site_type" not in panel:
+        return list(others), 0
+    types = panel.drop_duplicates("site_code").set_index("site_code")["site_type"]
+    wanted = set(types.reindex(list(intervention)).dropna()) - AGGREGATE_TYPES
+    kept = [s for s in others if types.get(s) in wanted]
+    return kept, len(others) - len(kept)
 
 
 def standardised_difference(treated: Sequence[float], control: Sequence[float]) -> float:

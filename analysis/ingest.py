@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from analysis import fingertips
+from analysis.column_mapping import ColumnMapping, apply_mapping, header_key
 from analysis.errors import InputIssue, LoadRejected
 from analysis.readers import DEFAULT_MAX_BYTES, RawTable, ReadFailed, read_table
 from analysis.schema import detect_kind
+from analysis.site_levels import unmatched_parents
 from analysis.validate import (
     Issues,
     validate_definitions,
@@ -41,6 +43,8 @@ class Catalogue:
     site_codes: frozenset[str] = frozenset()
     measure_kinds: Mapping[str, str] = field(default_factory=dict)
     loaded_checksums: Mapping[str, int] = field(default_factory=dict)
+    column_mappings: Mapping[str, tuple[ColumnMapping, int]] = field(default_factory=dict)
+    """Remembered mappings: :func:`~analysis.column_mapping.header_key` → (mapping, load id)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,16 @@ class PreparedFile:
     new_definitions: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
     already_loaded_as: int | None = None
+    mapping: ColumnMapping | None = None
+    header_key: str | None = None
+
+
+UNRECOGNISED_FIX = (
+    "say which column holds the site code, the period and the counts: on the Data page under "
+    "'Match your columns', or on the command line with --columns "
+    "'site_code=…,period=…,numerator=…,denominator=…' (and --measure ID when the file has no "
+    "measure column); or rename the columns as in the Data page's templates"
+)
 
 
 def prepare_batch(
@@ -77,13 +91,17 @@ def prepare_batch(
     catalogue: Catalogue,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Callable[[float, str], None] | None = None,
+    mappings: Mapping[str, ColumnMapping] | None = None,
 ) -> list[PreparedFile]:
     """Validate every file of one load; raise LoadRejected listing all problems.
 
     ``progress(fraction, message)`` is called as each file is read and checked.
+    ``mappings`` gives a :class:`ColumnMapping` by file name; a file without one
+    whose header has a mapping remembered in ``catalogue`` uses that.
     """
     problems: list[InputIssue] = []
-    tables: list[tuple[str, RawTable, str, dict[str, str]]] = []
+    tables: list[tuple[str, RawTable, str, dict[str, str], ColumnMapping | None, str]] = []
+    mappings = mappings or {}
     steps = max(2 * len(files), 1)
     for i, (name, data) in enumerate(files):
         if progress:
@@ -93,6 +111,22 @@ def prepare_batch(
         except ReadFailed as exc:
             problems.append(exc.issue)
             continue
+        key = header_key(raw.cells.columns)
+        chosen = mappings.get(name)
+        remembered = catalogue.column_mappings.get(key)
+        if chosen is None and remembered is not None:
+            chosen = remembered[0]
+        digest = hashlib.sha256(data)
+        if chosen is not None:
+            cells, mapping_issues = apply_mapping(raw.file_name, raw.cells, chosen)
+            if mapping_issues:
+                problems.extend(mapping_issues)
+                continue
+            note = f"columns matched: {chosen.describe()}"
+            if remembered is not None and remembered[0] == chosen:
+                note += f" (as remembered from load #{remembered[1]})"
+            raw = RawTable(raw.file_name, cells, raw.encoding, (*raw.notes, note))
+            digest.update(b"\0columns:" + chosen.to_json().encode())
         detected, mapping = detect_kind(list(raw.cells.columns))
         if detected is None:
             problems.append(
@@ -101,18 +135,17 @@ def prepare_batch(
                     1,
                     None,
                     "cannot tell what kind of file this is from its columns "
-                    f"({', '.join(map(str, raw.cells.columns))}); "
-                    "see the data contract in the README",
+                    f"({', '.join(map(str, raw.cells.columns))}): {UNRECOGNISED_FIX}",
                 )
             )
             continue
-        tables.append((hashlib.sha256(data).hexdigest(), raw, detected.name, mapping))
+        tables.append((digest.hexdigest(), raw, detected.name, mapping, chosen, key))
 
     tables.sort(key=lambda t: ORDER.index(t[2]))
     known_sites = set(catalogue.site_codes)
     kinds = dict(catalogue.measure_kinds)
     prepared: list[PreparedFile] = []
-    for j, (sha, raw, kind, mapping) in enumerate(tables):
+    for j, (sha, raw, kind, mapping, chosen, key) in enumerate(tables):
         if progress:
             progress((len(files) + j) / steps, f"checking {raw.file_name}")
         issues = Issues(raw.file_name)
@@ -133,11 +166,62 @@ def prepare_batch(
                 new_definitions=new_definitions,
                 notes=raw.notes + notes,
                 already_loaded_as=catalogue.loaded_checksums.get(sha),
+                mapping=chosen,
+                header_key=key,
             )
         )
     if problems:
         raise LoadRejected(problems)
     return prepared
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    """What the Data page needs to offer a column mapping for one file.
+
+    ``kind`` is the detected kind (None when none fits); ``missing`` its required
+    columns the file lacks; ``remembered`` the mapping stored for this header and
+    the load that stored it; ``problem`` says why the file cannot be read at all.
+    """
+
+    file_name: str
+    columns: tuple[str, ...]
+    header_key: str
+    kind: str | None
+    missing: tuple[str, ...]
+    remembered: tuple[ColumnMapping, int] | None
+    problem: str | None = None
+
+    @property
+    def recognised(self) -> bool:
+        """True when the columns, as named, make a complete file of some kind."""
+        return self.kind is not None and not self.missing
+
+    @property
+    def needs_mapping(self) -> bool:
+        """True when the columns are not recognised as they stand and nothing is remembered."""
+        return self.problem is None and self.remembered is None and not self.recognised
+
+
+def inspect_file(
+    name: str, data: bytes, catalogue: Catalogue, max_bytes: int = DEFAULT_MAX_BYTES
+) -> FileHeader:
+    """Read ``data``'s header: its columns, the kind they suggest, and any remembered mapping."""
+    try:
+        raw = read_table(name, data, max_bytes)
+    except ReadFailed as exc:
+        return FileHeader(name, (), "", None, (), None, exc.issue.message)
+    columns = tuple(map(str, raw.cells.columns))
+    key = header_key(columns)
+    detected, mapping = detect_kind(list(columns))
+    missing: tuple[str, ...] = ()
+    if detected is not None:
+        present = set(mapping.values())
+        missing = tuple(c for c in detected.required if c not in present)
+        if detected.name == "measures" and not {"numerator", "value"} & present:
+            missing += ("numerator",)
+    kind = detected.name if detected is not None else None
+    return FileHeader(name, columns, key, kind, missing, catalogue.column_mappings.get(key))
 
 
 def _prepare_one(
@@ -151,7 +235,7 @@ def _prepare_one(
     if kind == "sites":
         rows = validate_sites(cells, issues)
         known_sites.update(rows["site_code"].dropna() if len(rows) else [])
-        return rows, None, None, ()
+        return rows, None, None, unmatched_parents(rows, known_sites)
     if kind == "measure_definitions":
         rows = validate_definitions(cells, issues)
         if len(rows):
@@ -173,7 +257,7 @@ def _prepare_one(
         cells, notes = parts.measures, parts.notes
         if len(new_sites):
             notes += (f"{len(new_sites)} area(s) new to the store added as sites from the export",)
-    rows = validate_measures(cells, issues, known_sites, kinds)
+    rows = validate_measures(cells, issues, known_sites, kinds, whole_counts=kind != "fingertips")
     if len(rows) and not issues.items:
         inferred = infer_definitions(rows, kinds)
         if len(inferred):

@@ -33,6 +33,7 @@ from analysis.costs import CostTable
 from analysis.discounting import GREEN_BOOK_RATE
 from analysis.errors import HiodError
 from analysis.inequality_change_view import GapChange
+from analysis.inequality_gap_effect import GapEffect
 from analysis.inequality_view import InequalityResult
 from analysis.measure_definition import MeasureDefinition
 from analysis.panel import PanelError
@@ -52,16 +53,20 @@ from analysis.usecases import (
     stored_costs,
 )
 
-Section = Literal["programme", "data", "effects", "savings", "inequality", "methods", "caveats"]
+Section = Literal[
+    "summary", "programme", "effects", "savings", "inequality", "caveats", "methods", "data"
+]
 SECTIONS: dict[str, str] = {
+    "summary": "Summary",
     "programme": "The programme and its areas",
-    "data": "Data coverage and provenance",
     "effects": "Did it work? The headline effects",
     "savings": "What did it save?",
     "inequality": "Inequalities: did the gap narrow?",
-    "methods": "Methods and references",
     "caveats": "Caveats in plain English",
+    "methods": "Methods and references",
+    "data": "Data coverage and provenance",
 }
+"""The sections in the order they are printed: the one-page summary first, provenance last."""
 USER_ERRORS = (HiodError, PanelError, SavingsInputError)
 
 
@@ -135,6 +140,8 @@ class MeasureFindings:
     inequality: InequalityResult | None = None
     inequality_problem: str | None = None
     gap: GapChange | None = None
+    gap_effect: GapEffect | None = None
+    gap_effect_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +221,7 @@ def measure_findings(
     )
     parts: dict[str, object] = {}
     wanted = set(options.sections)
-    if wanted & {"effects", "savings", "caveats", "methods"}:
+    if wanted & {"summary", "effects", "savings", "caveats", "methods"}:
         try:
             parts["comparison"] = comparison_for(store, measure, options.method)
         except USER_ERRORS as exc:
@@ -227,14 +234,16 @@ def measure_findings(
                 )
             except USER_ERRORS as exc:
                 parts["events_problem"] = str(exc)
-    if "savings" in wanted:
+    if wanted & {"savings", "summary"}:
         interim = _replace(findings, parts)
         estimate, roi, problem = _savings(interim, costs, options)
         parts |= {"savings": estimate, "roi": roi, "savings_problem": problem}
     if "inequality" in wanted:
         try:
-            outcome = inequality_from(rows, sites, definition)
+            outcome = inequality_from(rows, sites, definition, method=options.method)
             parts["inequality"], parts["gap"] = outcome.result, outcome.gap
+            parts["gap_effect"] = outcome.gap_effect
+            parts["gap_effect_problem"] = outcome.gap_effect_problem
         except USER_ERRORS as exc:
             parts["inequality_problem"] = str(exc)
     return _replace(findings, parts)

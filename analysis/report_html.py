@@ -42,6 +42,11 @@ td.hash { font-family: "Courier New", monospace; font-size: 0.7rem; word-break: 
 figure { margin: 0.8rem 0; page-break-inside: avoid; break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
 code { font-family: "Courier New", monospace; font-size: 0.85rem; }
+.summary-measure { break-inside: avoid; page-break-inside: avoid; }
+.summary-measure h3 { margin: 0.9rem 0 0.2rem; }
+.verdict { margin: 0.2rem 0; font-weight: bold; }
+table.summary { width: 100%; margin: 0.3rem 0 0.6rem; }
+table.summary th { width: 10rem; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   section.report-section { break-before: page; page-break-before: always; }

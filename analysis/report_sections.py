@@ -1,8 +1,10 @@
 """The impact report as a document: heading, framing sections, and the whole page.
 
-The heading (tool version, database, the command that reproduces it), the programme
-and its areas, data coverage and provenance, methods and references, and caveats, each a
-function of the computed :class:`analysis.report.ReportData` returning an HTML fragment;
+The heading (title, date, what it covers), the one-page summary
+(:mod:`analysis.report_summary`), the programme and its areas, caveats, methods and
+references, and last the data and provenance (tool version, database file, the command
+that reproduces it; no local path), each a function of the computed
+:class:`analysis.report.ReportData` returning an HTML fragment;
 :func:`render` puts them in order around the per-measure findings of
 :mod:`analysis.report_findings`. Only tables the analysis functions have already passed
 through small-number suppression appear here.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+from pathlib import PurePath
 
 import pandas as pd
 
@@ -28,8 +31,19 @@ from analysis.report_html import (
     table,
     unavailable,
 )
+from analysis.report_summary import summary_section
 
 MIN_TREATED_CLUSTERS = 10
+SITE_TYPE_WORDS = {
+    "practice": "GP practice",
+    "pcn": "PCN",
+    "la": "local authority",
+    "sub_icb": "sub-ICB location",
+    "icb": "ICB",
+    "region": "region",
+    "country": "country",
+    "other": "other",
+}
 REFERENCES = (
     "Wilson EB (1927). Probable inference, the law of succession, and statistical inference. "
     "Journal of the American Statistical Association 22:209-212 (proportions' intervals).",
@@ -62,9 +76,10 @@ def _date(value: object) -> str:
 
 
 def reproduce_command(data: ReportData) -> str:
-    """The command line that rebuilds this report from the same database."""
+    """The command line that rebuilds this report from the same database (by its file name)."""
     o = data.options
-    args = ["python", "-m", "analysis", "report", "--out", "report.html", "--db", data.db_path]
+    db = PurePath(data.db_path).name
+    args = ["python", "-m", "analysis", "report", "--out", "report.html", "--db", db]
     for f in data.findings:
         args += ["--measure", f.measure]
     if tuple(o.sections) != tuple(SECTIONS):
@@ -78,21 +93,30 @@ def reproduce_command(data: ReportData) -> str:
 
 
 def heading(data: ReportData) -> str:
-    """Title, date, tool version, database and the measures covered."""
-    labels = ", ".join(f"{f.label} ({f.measure})" for f in data.findings) or "none"
+    """Title, date and what the report covers (provenance is at the end)."""
+    labels = "; ".join(f.label for f in data.findings) or "none"
+    chosen = data.sites[data.sites["group"].eq("intervention")]
+    programme = f"{len(chosen)} programme site(s)" if len(chosen) else "no programme sites set"
+    return (
+        f"<header><h1>{esc(data.options.title)}</h1>"
+        f"<p class='meta'>{esc(f'{data.produced:%d %B %Y}')} · {esc(programme)} · "
+        f"Measures: {esc(labels)}</p></header>"
+    )
+
+
+def provenance(data: ReportData) -> str:
+    """Tool version, database file and the command that reproduces the report."""
     rows = [
         ("Produced", f"{data.produced:%d %B %Y %H:%M}"),
         ("Tool version", f"hiod {data.tool_version}"),
-        ("Database", data.db_path),
-        ("Measures", labels),
+        ("Database", PurePath(data.db_path).name),
+        ("Measures", ", ".join(f"{f.label} ({f.measure})" for f in data.findings) or "none"),
         ("Sections", ", ".join(SECTIONS[s] for s in data.options.sections)),
     ]
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
     return (
-        f"<header><h1>{esc(data.options.title)}</h1>"
-        f"<p class='meta'>Health inequalities outcomes dashboard</p>"
-        f"<table>{body}</table>"
-        f"<p class='meta'>To reproduce: <code>{esc(reproduce_command(data))}</code></p></header>"
+        f"<h3>How this report was made</h3><table>{body}</table>"
+        f"<p class='meta'>To reproduce: <code>{esc(reproduce_command(data))}</code></p>"
     )
 
 
@@ -114,7 +138,12 @@ def programme_section(data: ReportData) -> str:
             table(
                 ["Site", "Code", "Type", "Programme start"],
                 (
-                    (r.site_name, r.site_code, r.site_type, _date(r.start_date))
+                    (
+                        r.site_name,
+                        r.site_code,
+                        SITE_TYPE_WORDS.get(r.site_type, r.site_type),
+                        _date(r.start_date),
+                    )
                     for r in chosen.itertuples()
                 ),
             ),
@@ -188,6 +217,7 @@ def data_section(data: ReportData) -> str:
             )
         )
     parts.append(para(f"Disclosure control: {SUPPRESSION_NOTE.lower()}. {ATTRIBUTION}", "meta"))
+    parts.append(provenance(data))
     return "".join(parts)
 
 
@@ -286,6 +316,7 @@ def caveats_section(data: ReportData) -> str:
 
 
 RENDERERS = {
+    "summary": summary_section,
     "programme": programme_section,
     "data": data_section,
     "effects": effects_section,
@@ -303,8 +334,6 @@ def render(data: ReportData) -> str:
         section(key, SECTIONS[key], RENDERERS[key](data)) for key in chosen
     )
     footer = para(
-        f"Produced {data.produced:%d %B %Y} by hiod {data.tool_version} from {data.db_path}. "
-        f"{ATTRIBUTION}",
-        "meta",
+        f"Produced {data.produced:%d %B %Y} by hiod {data.tool_version}. {ATTRIBUTION}", "meta"
     )
     return document(data.options.title, body + f"<footer>{footer}</footer>")

@@ -13,6 +13,7 @@ active load wins, and :meth:`Store.rollback` brings the earlier one back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from analysis import store_sql as sql
+from analysis.column_mapping import ColumnMapping
 from analysis.disclosure import DEFAULT_RULE, DisclosureRule, suppress
 from analysis.errors import HiodError, StoreBusy, UnknownName
 from analysis.geo import BoundaryLayer
@@ -140,7 +142,12 @@ class Store:
         loaded = self.query(
             "SELECT sha256, max(load_id) AS load_id FROM loads WHERE status = 'active' GROUP BY 1"
         )
+        remembered = self.query("SELECT header_key, mapping, load_id FROM column_mappings_current")
         return Catalogue(
+            column_mappings={
+                r.header_key: (ColumnMapping.from_json(r.mapping), int(r.load_id))
+                for r in remembered.itertuples(index=False)
+            },
             site_codes=frozenset(sites),
             measure_kinds=dict(zip(kinds["measure"], kinds["kind"], strict=True)),
             loaded_checksums=dict(
@@ -186,6 +193,11 @@ class Store:
             _insert(cur, "sites_history", item.new_sites, load_id)
         if item.new_definitions is not None and len(item.new_definitions):
             _insert(cur, "definitions_history", item.new_definitions, load_id)
+        if item.mapping is not None and item.header_key is not None:
+            cur.execute(
+                "INSERT INTO column_mappings VALUES ($id, $key, $mapping)",
+                {"id": load_id, "key": item.header_key, "mapping": item.mapping.to_json()},
+            )
         table = HISTORY_TABLE[item.kind]
         _insert(cur, table, item.rows, load_id)
         if table == "measures_history":
@@ -242,6 +254,51 @@ class Store:
                 cur.execute("ROLLBACK")
                 raise
         return LoadOutcome(file_name, "boundaries", load_id, features, "loaded", tuple(notes))
+
+    def save_programme(self, name: str, spec: str, sites: int) -> LoadOutcome:
+        """Store a programme (its JSON ``spec``) as a load of kind ``programme``.
+
+        The latest active load of a name is that programme; :meth:`rollback` brings the
+        earlier version back. The same spec as the current version changes nothing.
+        """
+        with self._write_lock, self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                same = _scalar(
+                    cur,
+                    "SELECT max(load_id) FROM programmes_current WHERE name = $name "
+                    "AND spec = $spec",
+                    {"name": name, "spec": spec},
+                )
+                if same is not None:
+                    cur.execute("ROLLBACK")
+                    note = f"already saved as load #{same}: nothing changed"
+                    return LoadOutcome(name, "programme", int(same), 0, "unchanged", (note,))
+                load_id = int(_scalar(cur, "SELECT nextval('load_ids')"))
+                cur.execute(
+                    "INSERT INTO loads VALUES "
+                    "($id, $name, $sha, 'programme', $rows, $at, 'active', NULL, NULL)",
+                    {
+                        "id": load_id,
+                        "name": f"programme: {name}",
+                        "sha": hashlib.sha256(spec.encode()).hexdigest(),
+                        "rows": sites,
+                        "at": datetime.now(),
+                    },
+                )
+                cur.execute(
+                    "INSERT INTO programmes VALUES ($id, $name, $spec)",
+                    {"id": load_id, "name": name, "spec": spec},
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return LoadOutcome(name, "programme", load_id, sites, "loaded", ())
+
+    def programme_specs(self) -> pd.DataFrame:
+        """The saved programmes (latest active version of each name): name, spec, load_id."""
+        return self.query("SELECT name, spec, load_id FROM programmes_current ORDER BY name")
 
     def rollback(self, load_id: int) -> None:
         """Undo a load: its rows stop counting and earlier versions come back."""

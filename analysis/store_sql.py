@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS measures_history (
     period_label VARCHAR NOT NULL, numerator DOUBLE, denominator DOUBLE, value DOUBLE,
     lower_ci DOUBLE, upper_ci DOUBLE);
 CREATE TABLE IF NOT EXISTS measures_current AS SELECT * FROM measures_history LIMIT 0;
+CREATE TABLE IF NOT EXISTS column_mappings (
+    load_id INTEGER NOT NULL, header_key VARCHAR NOT NULL, mapping VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS programmes (
+    load_id INTEGER NOT NULL, name VARCHAR NOT NULL, spec VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS boundaries (
     load_id INTEGER NOT NULL, name VARCHAR NOT NULL, year INTEGER, file_name VARCHAR NOT NULL,
     sha256 VARCHAR NOT NULL, features INTEGER NOT NULL, geojson VARCHAR NOT NULL);
@@ -40,6 +44,12 @@ CREATE TABLE IF NOT EXISTS boundaries (
 CREATE OR REPLACE VIEW active_loads AS SELECT load_id FROM loads WHERE status = 'active';
 CREATE OR REPLACE VIEW boundaries_current AS
     SELECT * FROM boundaries WHERE load_id IN (FROM active_loads)
+    QUALIFY row_number() OVER (PARTITION BY name ORDER BY load_id DESC) = 1;
+CREATE OR REPLACE VIEW column_mappings_current AS
+    SELECT * FROM column_mappings WHERE load_id IN (FROM active_loads)
+    QUALIFY row_number() OVER (PARTITION BY header_key ORDER BY load_id DESC) = 1;
+CREATE OR REPLACE VIEW programmes_current AS
+    SELECT * FROM programmes WHERE load_id IN (FROM active_loads)
     QUALIFY row_number() OVER (PARTITION BY name ORDER BY load_id DESC) = 1;
 CREATE OR REPLACE VIEW definitions_current AS
     SELECT * EXCLUDE (load_id) FROM definitions_history WHERE load_id IN (FROM active_loads)

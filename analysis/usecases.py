@@ -11,8 +11,12 @@ figure has one value, sign, unit and name wherever it is shown:
   count scale of every method where counts exist, else a value-only rate ×
   population with the measure's own period length;
 - :func:`savings_for` / :func:`savings_from`: events → £ with intervals and ROI;
-- :func:`inequality_for`: the deprivation picture and whether the gap narrowed;
-- :func:`load_files`: files a user brings → one all-or-nothing load.
+- :func:`inequality_for`: the deprivation picture, whether the gap narrowed and the
+  programme's effect on it (:func:`gap_effect_from`);
+- :func:`load_files`: files a user brings (with a column mapping where their
+  columns are named otherwise, :func:`file_headers`) → one all-or-nothing load;
+- :func:`save_programme` / :func:`use_programme`: a named programme saved as a load,
+  and made the saved grouping that every method uses.
 
 The ``*_for`` functions read the store; the ``*_from`` functions take what was
 read (the pages cache it per store version) and compute the same answer.
@@ -21,13 +25,14 @@ read (the pages cache it per store version) and compute the same answer.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from analysis.arms import build_panel, restrict_window
+from analysis.arms import build_panel, default_arms, restrict_window
+from analysis.column_mapping import ColumnMapping
 from analysis.compare import Comparison, MethodChoice, run_comparison
 from analysis.costs import CostTable
 from analysis.disclosure import DEFAULT_RULE, DisclosureRule
@@ -36,9 +41,28 @@ from analysis.effect import Effect, _finite_or_none
 from analysis.errors import HiodError
 from analysis.events_avoided import EventsAvoided, events_avoided_from_effect
 from analysis.inequality_change_view import GapChange, gap_change
+from analysis.inequality_gap_effect import DEFAULT_DRAWS as GAP_EFFECT_DRAWS
+from analysis.inequality_gap_effect import (
+    MIN_QUINTILE_SITES,
+    GapEffect,
+    QuintileEffect,
+    gap_effect,
+    intervention_quintiles,
+)
+from analysis.inequality_groups import area_rows, is_breakdown
+from analysis.inequality_indices import DEFAULT_SEED as INEQUALITY_SEED
 from analysis.inequality_view import InequalityResult, inequality_result
-from analysis.ingest import PreparedFile, prepare_batch
+from analysis.ingest import FileHeader, PreparedFile, inspect_file, prepare_batch
 from analysis.measure_definition import MeasureDefinition, definition_from_row
+from analysis.panel import PanelError
+from analysis.programmes import (
+    Programme,
+    ProgrammeError,
+    matching_programme,
+    programme_from_grouping,
+    programme_grouping,
+)
+from analysis.rates import MethodInputError
 from analysis.roi import ReturnOnInvestment, return_on_investment
 from analysis.savings import (
     DEFAULT_DRAWS,
@@ -49,6 +73,7 @@ from analysis.savings import (
 )
 from analysis.savings_numbers import SavingsInputError
 from analysis.store import LoadOutcome, Store
+from analysis.synth_prep import PredictorChoice, resolve_predictors
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 
@@ -76,12 +101,13 @@ def comparison_from_rows(
     intervention: Sequence[str] | None = None,
     comparators: Sequence[str] | None = None,
     window: Window | None = None,
+    predictors: Sequence[PredictorChoice] = (),
 ) -> Comparison:
     """The comparison for a measure's rows (``Store.panel_rows``).
 
     The arms are the saved grouping unless ``intervention``/``comparators`` are
     given (the Compare page's choices); ``window`` keeps the periods starting
-    between its two dates.
+    between its two dates; ``predictors`` are synthetic control's.
     """
     if intervention is None and comparators is None:
         panel = build_panel(rows)
@@ -89,13 +115,20 @@ def comparison_from_rows(
         panel = build_panel(rows, list(intervention or []), list(comparators or []))
     if window is not None:
         panel = restrict_window(panel, *window)
-    return run_comparison(panel, definition, method)
+    return run_comparison(panel, definition, method, predictors)
 
 
-def comparison_for(store: Store, measure: str, method: MethodChoice = "auto") -> Comparison:
-    """The comparison for ``measure`` under the saved grouping."""
+def comparison_for(
+    store: Store, measure: str, method: MethodChoice = "auto", predictors: Sequence[str] = ()
+) -> Comparison:
+    """The comparison for ``measure`` under the saved grouping.
+
+    ``predictors``: synthetic control's, each ``NAME`` or ``NAME:FROM..TO``
+    (:func:`analysis.synth_prep.resolve_predictors`).
+    """
     definition = measure_definition(store, measure)
-    return comparison_from_rows(store.panel_rows(measure), definition, method)
+    chosen = resolve_predictors(predictors, measure, store.panel_rows)
+    return comparison_from_rows(store.panel_rows(measure), definition, method, predictors=chosen)
 
 
 def events_for(comparison: Comparison, population: float | None = None) -> EventsAvoided:
@@ -313,10 +346,17 @@ def savings_for(
 
 @dataclass(frozen=True)
 class InequalityOutcome:
-    """The deprivation picture and, where the data allow, whether the gap narrowed."""
+    """The deprivation picture, whether the gap narrowed, and the programme's effect on it.
+
+    ``gap`` is the difference-in-differences of the gap (:func:`gap_change_from`);
+    ``gap_effect`` the index as observed against its counterfactual
+    (:func:`gap_effect_from`), or ``gap_effect_problem`` saying why there is none.
+    """
 
     result: InequalityResult
     gap: GapChange | None
+    gap_effect: GapEffect | None = None
+    gap_effect_problem: str | None = None
 
 
 def gap_change_from(
@@ -337,25 +377,106 @@ def gap_change_from(
     )
 
 
+def gap_effect_from(
+    rows: pd.DataFrame,
+    sites: pd.DataFrame,
+    definition: MeasureDefinition,
+    result: InequalityResult,
+    method: MethodChoice = "auto",
+    *,
+    draws: int = GAP_EFFECT_DRAWS,
+    seed: int = INEQUALITY_SEED,
+    rule: DisclosureRule = DEFAULT_RULE,
+) -> GapEffect:
+    """The programme's effect on the SII and gap of ``result``'s sites and area.
+
+    The effect is the comparison's (:func:`comparison_from_rows` under the saved
+    grouping with ``method``, as on Compare); each intervention site's
+    counterfactual is its observed value minus that effect
+    (:func:`analysis.inequality_gap_effect.gap_effect`). Where the intervention
+    sites span several IMD quintiles, the effect is also estimated for each
+    quintile with at least :data:`MIN_QUINTILE_SITES` of them (same comparators).
+    Raises :class:`~analysis.rates.MethodInputError` or
+    :class:`~analysis.panel.PanelError` saying why when it cannot be given.
+    """
+    if is_breakdown(rows, result.site_type):
+        raise MethodInputError(
+            "published deprivation-group rows have no intervention sites: choose sites"
+        )
+    if result.basis != "counts":
+        raise MethodInputError("it needs counts (numerator and denominator) per site")
+    data = area_rows(rows, sites, result.site_type, result.area_code)
+    comparison = comparison_from_rows(rows, definition, method)
+    by_quintile = []
+    groups = intervention_quintiles(data)
+    _, comparators = default_arms(rows)
+    for quintile, codes in groups.items():
+        if len(groups) == 1:
+            effect = comparison.effect
+        elif len(codes) < MIN_QUINTILE_SITES:
+            by_quintile.append(
+                QuintileEffect(quintile, len(codes), problem="too few intervention sites")
+            )
+            continue
+        else:
+            effect = comparison_from_rows(
+                rows, definition, method, intervention=codes, comparators=comparators
+            ).effect
+        by_quintile.append(
+            QuintileEffect(
+                quintile, len(codes), effect.estimate, effect.ci_low, effect.ci_high, effect.method
+            )
+        )
+    return gap_effect(
+        data,
+        comparison.effect,
+        quantiles=result.quantiles,
+        kind=result.kind,
+        multiplier=result.multiplier,
+        by_quintile=tuple(by_quintile),
+        draws=draws,
+        seed=seed,
+        rule=rule,
+    )
+
+
 def inequality_from(
     rows: pd.DataFrame,
     sites: pd.DataFrame,
     definition: MeasureDefinition,
     *,
     with_gap: bool = True,
+    with_effect: bool = True,
+    method: MethodChoice = "auto",
     **options: Any,
 ) -> InequalityOutcome:
-    """SII/RII and the gap (:func:`inequality_result`), and the gap change (:func:`gap_change`).
+    """SII/RII and the gap (:func:`inequality_result`), the gap change and the programme effect.
 
     ``options`` are :func:`inequality_result`'s (site type, area, groups, reps,
-    seed, disclosure ``rule``).
+    seed, disclosure ``rule``); ``method`` the comparison's, for the effect on the
+    gap (:func:`gap_effect_from`).
     """
     kind = definition.kind or "value"
     result = inequality_result(rows, sites, kind=kind, multiplier=definition.multiplier, **options)
+    rule = options.get("rule", DEFAULT_RULE)
     gap = None
     if with_gap and kind in ("proportion", "rate") and len(rows):
-        gap = gap_change_from(rows, definition, options.get("rule", DEFAULT_RULE))
-    return InequalityOutcome(result, gap)
+        gap = gap_change_from(rows, definition, rule)
+    effect, problem = None, None
+    if with_effect:
+        try:
+            effect = gap_effect_from(
+                rows,
+                sites,
+                definition,
+                result,
+                method,
+                seed=options.get("seed", INEQUALITY_SEED),
+                rule=rule,
+            )
+        except (HiodError, PanelError) as exc:
+            problem = str(exc)
+    return InequalityOutcome(result, gap, effect, problem)
 
 
 def inequality_for(store: Store, measure: str, **options: Any) -> InequalityOutcome:
@@ -378,15 +499,69 @@ def load_files(
     progress: Callable[[float, str], None] | None = None,
     *,
     write: bool = True,
+    mappings: Mapping[str, ColumnMapping] | None = None,
 ) -> LoadResult:
     """Validate ``files`` (name, bytes) together and, if ``write``, load them in one transaction.
 
+    ``mappings`` gives, by file name, which of a file's columns is which
+    (:class:`~analysis.column_mapping.ColumnMapping`); a mapping used in a load
+    is stored with it and used again for the next file with the same header.
     Raises :class:`~analysis.errors.LoadRejected` listing every problem (file,
     row, column); then nothing is written.
     """
-    prepared = prepare_batch(list(files), store.catalogue(), progress=progress)
+    prepared = prepare_batch(list(files), store.catalogue(), progress=progress, mappings=mappings)
     outcomes = store.apply(prepared) if write else []
     return LoadResult(tuple(prepared), tuple(outcomes))
+
+
+def file_headers(store: Store, files: Sequence[tuple[str, bytes]]) -> list[FileHeader]:
+    """Each file's columns, detected kind and remembered mapping (the Data page's mapping step)."""
+    catalogue = store.catalogue()
+    return [inspect_file(name, data, catalogue) for name, data in files]
+
+
+def saved_programmes(store: Store) -> list[tuple[Programme, int]]:
+    """Every saved programme (latest active version of each name) and its load id."""
+    specs = store.programme_specs()
+    return [(Programme.from_json(r.spec), int(r.load_id)) for r in specs.itertuples(index=False)]
+
+
+def save_programme(store: Store, programme: Programme) -> LoadOutcome:
+    """Store ``programme`` as a load (history and roll-back like any other)."""
+    return store.save_programme(
+        programme.name,
+        programme.to_json(),
+        len(programme.intervention) + len(programme.comparators),
+    )
+
+
+def save_grouping_as_programme(
+    store: Store, name: str, measures: Sequence[str] = ()
+) -> LoadOutcome:
+    """The saved grouping as a programme called ``name`` (raises ProgrammeError if it has none)."""
+    return save_programme(store, programme_from_grouping(store.sites(), name, measures))
+
+
+def use_programme(store: Store, name: str) -> int | None:
+    """Make the programme ``name`` the saved grouping (one grouping load); its id.
+
+    None when the grouping already is that programme. Every page, the command line
+    and the report then compare its sites; rolling the load back restores the grouping
+    before it.
+    """
+    chosen = {p.name: p for p, _ in saved_programmes(store)}
+    if name not in chosen:
+        raise ProgrammeError(f"there is no saved programme called {name!r}")
+    sites = store.sites()
+    if matching_programme([chosen[name]], sites) is not None:
+        return None
+    grouping = programme_grouping(chosen[name], sites)
+    return store.save_grouping(grouping, f"programme {name} in use")
+
+
+def programme_in_use(store: Store) -> Programme | None:
+    """The saved programme the current grouping is, if any."""
+    return matching_programme([p for p, _ in saved_programmes(store)], store.sites())
 
 
 POLARITY_WORDS = {True: "higher is better", False: "lower is better"}

@@ -69,7 +69,13 @@ def require(cells: pd.DataFrame, columns: Iterable[str], issues: Issues) -> bool
     for column in missing:
         issues.add(
             f"required column '{column}' is missing (columns found: "
-            f"{', '.join(map(str, cells.columns))})",
+            f"{', '.join(map(str, cells.columns))}): say which column holds it under "
+            "'Match your columns' on the Data page (--columns on the command line)"
+            + (
+                ", or give one measure id for the whole file (--measure)"
+                if column == "measure"
+                else ""
+            ),
             None,
             column,
         )
@@ -153,7 +159,12 @@ def duplicates(frame: pd.DataFrame, key: list[str], issues: Issues, label: str) 
 
 
 def validate_measures(
-    cells: pd.DataFrame, issues: Issues, known_sites: set[str], kinds: dict[str, str]
+    cells: pd.DataFrame,
+    issues: Issues,
+    known_sites: set[str],
+    kinds: dict[str, str],
+    *,
+    whole_counts: bool = True,
 ) -> pd.DataFrame:
     """Validate a measures file (site_code, period, measure, counts or value).
 
@@ -162,6 +173,8 @@ def validate_measures(
     denominator > 0; numerator ≤ denominator where ``kinds[measure]`` is
     ``proportion``; a numerator or a value on every row; no duplicate
     (site_code, period, measure). Returns typed rows (period normalised).
+    ``whole_counts=False`` accepts non-whole numerators (Fingertips exports
+    publish some apportioned counts; :mod:`analysis.fingertips` notes them).
     """
     if not require(cells, ("site_code", "period", "measure"), issues):
         return pd.DataFrame()
@@ -189,12 +202,16 @@ def validate_measures(
     value = number_column(cells, "value", issues)
     issues.add_rows(numerator < 0, "numerator", "numerator {value} is negative", numerator)
     issues.add_rows(
-        numerator.notna() & (numerator != numerator.round()),
+        numerator.notna() & (numerator != numerator.round()) & whole_counts,
         "numerator",
         "numerator {value} is not a whole number",
         numerator,
     )
-    issues.add_rows(denominator == 0, "denominator", "denominator is zero")
+    issues.add_rows(
+        denominator == 0,
+        "denominator",
+        "denominator is zero: give the number of people eligible or at risk, or leave the row out",
+    )
     issues.add_rows(denominator < 0, "denominator", "denominator {value} is negative", denominator)
     issues.add_rows(
         numerator.notna() & denominator.isna() & value.isna() & ("denominator" in cells.columns),
@@ -208,7 +225,7 @@ def validate_measures(
     )
     is_proportion = measure.isin([m for m, kind in kinds.items() if kind == "proportion"])
     issues.add_rows(
-        is_proportion & (numerator > denominator),
+        is_proportion & (denominator > 0) & (numerator > denominator),
         "numerator",
         "numerator is larger than the denominator for a proportion (denominator {value})",
         denominator,

@@ -16,7 +16,17 @@ def show_claim_check(events: EventsAvoided, costs: CostTable, draws: int, seed: 
         "A headline claim set beside what the loaded data and the unit costs above support "
         "(undiscounted, over the claim's years, as headline claims are)."
     )
-    claim_text = st.text_area("Claim", value=SEED_CLAIM, key="savings_claim")
+    # the example claim is about falls: other measures start with an empty box
+    measure = str(st.session_state.get("measure", ""))
+    claim_text = st.text_area(
+        "Claim",
+        value=SEED_CLAIM if measure.startswith("falls_") else "",
+        key=f"savings_claim_{measure}",
+        placeholder="e.g. 120 fewer admissions over two years, saving £300k hospital costs",
+    )
+    if not claim_text.strip():
+        st.caption("Paste a claim (events over years and the £ it says were saved) to check it.")
+        return
     try:
         check = check_claim(claim_text, events, costs, draws=int(draws), seed=int(seed))
     except HiodError as exc:

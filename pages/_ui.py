@@ -24,12 +24,15 @@ from analysis.errors import HiodError
 from analysis.exports import ATTRIBUTION as ATTRIBUTION
 from analysis.exports import Footer, chart_png, chart_svg, table_csv
 from analysis.measure_definition import MeasureDefinition
+from analysis.programmes import matching_programme
 from analysis.store import Store
 from analysis.usecases import (
     POLARITY_WORDS,
     definitions_from_overview,
     definitions_table,
     save_definitions,
+    saved_programmes,
+    use_programme,
 )
 
 # Streamlit (1.67) treats a ``pages/`` folder beside the entry script as a legacy
@@ -145,9 +148,68 @@ def measure_picker(key: str = "measure") -> str | None:
     options = list(labels)
     current = st.session_state.get(key, "falls_admissions_65plus")
     index = options.index(current) if current in options else 0
-    return st.sidebar.selectbox(
-        "Measure", options, index=index, key=key, format_func=lambda m: f"{labels[m]} ({m})"
+    chosen = st.sidebar.selectbox(
+        "Measure",
+        options,
+        index=index,
+        key=key,
+        format_func=lambda m: f"{labels[m]} ({m})",
+        help="Each measure's name and its id (two measures can share a name); the one chosen "
+        "is written out in full below.",
     )
+    if chosen is not None:
+        # a selectbox cuts a long name to its width: the whole name, as text, under it
+        st.sidebar.text(f"{labels[chosen]} ({chosen})")
+    return chosen
+
+
+NO_PROGRAMME = "(the grouping set on Sites)"
+
+
+def _apply_programme() -> None:
+    """The programme picker's ``on_change``: make the chosen programme the saved grouping."""
+    name = st.session_state.get("programme_choice")
+    if not name or name == NO_PROGRAMME:
+        return
+    try:
+        load_id = use_programme(get_store(), str(name))
+    except HiodError as exc:
+        st.session_state["programme_flash"] = ("error", str(exc))
+        return
+    st.cache_data.clear()
+    if load_id is not None:
+        st.session_state["programme_flash"] = (
+            "success",
+            f"Programme in use: {name} (its grouping saved as load #{load_id}; roll it back "
+            "on the Data page to return to the grouping before it).",
+        )
+
+
+def programme_picker() -> None:
+    """Sidebar: which saved programme every page compares (shown only when one is saved)."""
+    store = get_store()
+    programmes = saved_programmes(store)
+    if not programmes:
+        return
+    current = matching_programme([p for p, _ in programmes], store.sites())
+    options = [p.name for p, _ in programmes]
+    if current is None:
+        options.insert(0, NO_PROGRAMME)
+    st.session_state["programme_choice"] = current.name if current else NO_PROGRAMME
+    st.sidebar.selectbox(
+        "Programme",
+        options,
+        key="programme_choice",
+        on_change=_apply_programme,
+        help="Choosing a programme makes its sites, start dates and comparators the saved "
+        "grouping that every page, the command line and the report use.",
+    )
+    if current is not None:
+        st.sidebar.caption(current.describe())
+    flash = st.session_state.pop("programme_flash", None)
+    if flash is not None:
+        kind, text = flash
+        (st.sidebar.error if kind == "error" else st.sidebar.success)(text)
 
 
 STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red", "grey": "gray"}

@@ -1,38 +1,174 @@
-"""Data: upload files, see what was detected and every error, history and roll-back."""
+"""Data: upload files (matching their columns where needed), every problem, history, roll-back."""
 
 import pandas as pd
 import streamlit as st
 
+from analysis.column_mapping import COLUMN_WORDS, MAPPABLE, ColumnMapping, suggest
 from analysis.disclosure import display
-from analysis.errors import HiodError, LoadRejected
+from analysis.errors import HiodError, InputIssue, LoadRejected
+from analysis.ingest import FileHeader
+from analysis.schema import KINDS
+from analysis.templates import FOREIGN_EXAMPLE, TEMPLATES, TEMPLATES_DIR
 from analysis.usecases import (
     POLARITY_WORDS,
     definitions_table,
+    file_headers,
     load_files,
     save_definitions,
 )
 from pages import _ui
 from pages._boundary_upload import boundary_section
 
+NONE = "(not in this file)"
+KIND_LABELS = {k.name: k.label for k in KINDS}
+SHOWN_PROBLEMS = 200
+
 st.title("Data")
 store = _ui.get_store()
 
 st.markdown(
-    "Upload **measures** (site_code, period, measure, numerator, denominator or value), "
-    "**sites** (site_code, site_name, group, start_date, imd_decile…), **measure definitions**, "
-    "**unit costs**, a **grouping**, or a **Fingertips CSV export**: CSV, XLSX or Parquet. "
-    "The kind of each file is detected from its columns. A load is all or nothing: if any "
-    "file has a problem, nothing is written and every problem is listed."
+    "Upload **measures** (one row per site, period and measure, with counts or a value), "
+    "**sites** (names, types, parents, deprivation, programme start dates), **measure "
+    "definitions**, **unit costs**, a **grouping**, or a **Fingertips CSV export**: CSV, "
+    "XLSX or Parquet. Columns named otherwise (e.g. *Practice Code, Month, Screened, "
+    "Invited*) can be matched below after upload. A load is all or nothing: if any file "
+    "has a problem, nothing is written and every problem is listed."
 )
+
+with st.expander("Templates and worked examples of each file"):
+    st.caption(
+        "A template is the header row to fill in; a worked example is a small file that "
+        "loads as it stands (made-up practices, simulated counts)."
+    )
+    for template in TEMPLATES:
+        name = template.kind.name
+        text_col, template_col, example_col = st.columns([4, 1, 1], vertical_alignment="center")
+        text_col.markdown(f"**{template.kind.label}**: {template.purpose}")
+        template_col.download_button(
+            "Template",
+            template.template_csv(),
+            file_name=f"{name}_template.csv",
+            mime="text/csv",
+            key=f"template_{name}",
+            on_click="ignore",
+        )
+        example_col.download_button(
+            "Example",
+            template.example_csv(),
+            file_name=template.example,
+            mime="text/csv",
+            key=f"example_{name}",
+            on_click="ignore",
+        )
+    text_col, _, example_col = st.columns([4, 1, 1], vertical_alignment="center")
+    text_col.markdown(
+        "**An export with its own column names** (Practice Code, Month, Screened, Invited): "
+        "upload it with the sites example to try matching the columns."
+    )
+    example_col.download_button(
+        "Example",
+        (TEMPLATES_DIR / FOREIGN_EXAMPLE).read_bytes(),
+        file_name=FOREIGN_EXAMPLE,
+        mime="text/csv",
+        key="example_foreign",
+        on_click="ignore",
+    )
+
 uploads = st.file_uploader(
     "Files to load", type=["csv", "xlsx", "parquet"], accept_multiple_files=True, key="uploads"
 )
+files = [(u.name, u.getvalue()) for u in uploads or []]
+
+
+def headers_of(files: list[tuple[str, bytes]]) -> list[FileHeader]:
+    """Each upload's header, read once per upload (kept in the session)."""
+    key = tuple((name, len(data), hash(data)) for name, data in files)
+    cached = st.session_state.get("upload_headers")
+    if cached is None or cached[0] != key:
+        cached = (key, file_headers(store, files))
+        st.session_state["upload_headers"] = cached
+    return cached[1]
+
+
+def mapping_form(index: int, header: FileHeader) -> ColumnMapping:
+    """Pickers for which of the file's columns is which; the mapping they make."""
+    st.markdown("**Match your columns**")
+    st.text(
+        f"{header.file_name}: its columns ({', '.join(header.columns)}) are not all named as "
+        "the data contract expects. Say which column holds what; the choice is remembered "
+        "for files with the same columns."
+    )
+    kinds = list(MAPPABLE)
+    kind = st.radio(
+        "This file holds",
+        kinds,
+        index=kinds.index(header.kind) if header.kind in kinds else 0,
+        format_func=lambda k: KIND_LABELS[k],
+        horizontal=True,
+        key=f"map_kind_{index}",
+    )
+    guess = suggest(header.columns, kind)
+    options = [NONE, *header.columns]
+    chosen: dict[str, str] = {}
+    pickers = st.columns(3)
+    for i, target in enumerate(MAPPABLE[kind]):
+        picked = pickers[i % 3].selectbox(
+            COLUMN_WORDS[target],
+            options,
+            index=options.index(guess[target]) if target in guess else 0,
+            key=f"map_{index}_{kind}_{target}",
+        )
+        if picked != NONE:
+            chosen[target] = picked
+    measure = None
+    if kind == "measures" and "measure" not in chosen:
+        measure = st.text_input(
+            "The file has no measure column: measure id for every row",
+            key=f"map_{index}_measure_id",
+            placeholder="e.g. bowel_screening_uptake",
+            help="Letters, digits and underscores. Use an id already loaded to add to that "
+            "measure, or a new one (then set its label and polarity under Measure definitions).",
+        )
+    return ColumnMapping.of(chosen, measure)
+
+
+mappings: dict[str, ColumnMapping] = {}
+for index, header in enumerate(headers_of(files)):
+    if header.problem is not None:
+        continue
+    if header.remembered is not None:
+        mapping, load_id = header.remembered
+        st.caption(
+            f"Columns matched as remembered from load #{load_id} (roll that load back to "
+            "match them afresh):"
+        )
+        st.text(f"{header.file_name}: {mapping.describe()}")
+    elif header.needs_mapping:
+        with st.container(border=True):
+            mappings[header.file_name] = mapping_form(index, header)
+
 check_col, load_col = st.columns(2)
 check = check_col.button("Check only", disabled=not uploads, width="stretch")
 load = load_col.button("Check and load", type="primary", disabled=not uploads, width="stretch")
 
+
+def dated(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with its date columns as dates (``01 Apr 2018``), not timestamps."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%d %b %Y")
+    return out
+
+
+def problems_table(issues: list[InputIssue]) -> pd.DataFrame:
+    """The problems with labelled columns (for the expander and the download)."""
+    frame = pd.DataFrame([i.__dict__ for i in issues], columns=["file", "row", "column", "message"])
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
 if uploads and (check or load):
-    files = [(u.name, u.getvalue()) for u in uploads]
     bar = st.progress(0.0, text="reading…")
 
     def report(fraction: float, message: str) -> None:
@@ -40,24 +176,26 @@ if uploads and (check or load):
         bar.progress(min(fraction * 0.95, 0.95), text=message)
 
     try:
-        result = load_files(store, files, report, write=load)
+        result = load_files(store, files, report, write=load, mappings=mappings)
         prepared = result.prepared
         detected = pd.DataFrame(
             [
                 {
-                    "file": p.file_name,
-                    "kind": p.summary.kind_label,
-                    "rows": p.summary.rows,
-                    "sites": p.summary.sites,
-                    "measures": ", ".join(p.summary.measures),
-                    "first period": p.summary.first_period,
-                    "last period": p.summary.last_period,
-                    "notes": "; ".join(p.notes),
+                    "File": p.file_name,
+                    "Kind": p.summary.kind_label,
+                    "Rows": p.summary.rows,
+                    "Sites": p.summary.sites,
+                    "Measures": ", ".join(p.summary.measures),
+                    "First period": p.summary.first_period,
+                    "Last period": p.summary.last_period,
                 }
                 for p in prepared
             ]
         )
         st.session_state["detected"] = detected
+        st.session_state["detected_notes"] = [
+            f"{p.file_name}: {note}" for p in prepared for note in p.notes
+        ]
         if load:
             st.cache_data.clear()
             for o in result.outcomes:
@@ -66,10 +204,8 @@ if uploads and (check or load):
             st.success("All files passed the checks. Nothing was written yet.")
         st.session_state.pop("load_errors", None)
     except LoadRejected as exc:
-        errors = pd.DataFrame([i.__dict__ for i in exc.issues])
-        st.session_state["load_errors"] = errors
+        st.session_state["load_errors"] = exc.issues
         st.session_state.pop("detected", None)
-        st.error(f"Nothing was loaded: {len(errors)} problem(s) found.")
     except HiodError as exc:
         _ui.show_error(exc)
     bar.empty()
@@ -77,17 +213,57 @@ if uploads and (check or load):
 if "detected" in st.session_state:
     st.subheader("Detected")
     st.dataframe(st.session_state["detected"], hide_index=True, width="stretch")
+    for note in st.session_state.get("detected_notes", []):
+        st.text(note)
     _ui.download_csv(st.session_state["detected"], "loaded_files.csv", key="dl_detected")
 if "load_errors" in st.session_state:
-    st.subheader("Problems (file, row, column)")
-    errors = st.session_state["load_errors"]
-    st.dataframe(errors, hide_index=True, width="stretch", key="errors_table")
+    issues = sorted(st.session_state["load_errors"], key=lambda i: (i.file, i.row or 0))
+    st.error(
+        f"Nothing was loaded: {len(issues)} problem(s) found. Each says where it is (file, "
+        "row as a spreadsheet numbers it, column) and what to change; fix them and upload "
+        "the files again."
+    )
+    with st.container(border=True):
+        for issue in issues[:SHOWN_PROBLEMS]:
+            where = [issue.file]
+            if issue.row is not None:
+                where.append(f"row {issue.row}")
+            if issue.column:
+                where.append(f"column {issue.column}")
+            st.text(f"{', '.join(where)}: {issue.message}")
+        if len(issues) > SHOWN_PROBLEMS:
+            st.text(f"… and {len(issues) - SHOWN_PROBLEMS} more: download them all below.")
+    errors = problems_table(issues)
+    with st.expander("Problems as a table"):
+        st.dataframe(errors, hide_index=True, width="stretch", key="errors_table")
     _ui.download_csv(errors, "load_problems.csv", "Download problems as CSV")
 
 st.subheader("Load history")
 loads = store.loads()
-st.dataframe(loads, hide_index=True, width="stretch")
-_ui.download_csv(loads, "loads.csv", key="dl_loads")
+history = pd.DataFrame(
+    {
+        "Load": loads["load_id"],
+        "File": loads["file_name"],
+        "Kind": loads["kind"].map(lambda k: KIND_LABELS.get(k, str(k).replace("_", " "))),
+        "Rows": loads["rows"],
+        "Loaded": pd.to_datetime(loads["loaded_at"]).dt.strftime("%d %b %Y %H:%M"),
+        "Status": loads["status"].str.replace("_", " "),
+        "Rolled back": pd.to_datetime(loads["rolled_back_at"])
+        .dt.strftime("%d %b %Y %H:%M")
+        .fillna(""),
+        "Notes": loads["notes"].fillna(""),
+    }
+)
+st.dataframe(
+    history,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Rows": st.column_config.NumberColumn("Rows", format="localized"),
+        "Notes": st.column_config.TextColumn("Notes", width="large"),
+    },
+)
+_ui.download_csv(history, "loads.csv", key="dl_loads")
 active = loads[loads["status"] == "active"]
 if len(active):
     choice = st.selectbox(
@@ -124,12 +300,16 @@ else:
         width="stretch",
         disabled=["measure"],
         column_config={
+            "measure": st.column_config.TextColumn("Measure id"),
+            "label": st.column_config.TextColumn("Label", width="large"),
             "kind": st.column_config.SelectboxColumn(
-                "kind", options=["proportion", "rate", "count", "value"], required=True
+                "Kind", options=["proportion", "rate", "count", "value"], required=True
             ),
-            "multiplier": st.column_config.NumberColumn("multiplier", min_value=0.0),
+            "multiplier": st.column_config.NumberColumn(
+                "Multiplier", min_value=0.0, help="100 for %, 100000 for per 100,000"
+            ),
             "polarity": st.column_config.SelectboxColumn(
-                "polarity",
+                "Polarity",
                 options=list(POLARITY_WORDS.values()),
                 help="empty: not stated (no better/worse, no events avoided)",
             ),
@@ -160,7 +340,7 @@ if table_name == "measures":
         shown = display(
             rows.drop(columns=["load_id"]), ["numerator", "value", "lower_ci", "upper_ci"]
         )
-        st.dataframe(shown.head(1000), hide_index=True, width="stretch")
+        st.dataframe(dated(shown.head(1000)), hide_index=True, width="stretch")
         st.caption(f"{len(rows):,} rows (first 1,000 shown); counts 1–7 shown as *.")
         _ui.download_csv(shown, f"{measure}.csv", key="dl_measure_rows")
 else:
@@ -169,5 +349,5 @@ else:
         "measure definitions": store.definitions,
         "unit costs": store.unit_costs,
     }[table_name]()
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(dated(frame), hide_index=True, width="stretch")
     _ui.download_csv(frame, f"{table_name.replace(' ', '_')}.csv", key="dl_table")

@@ -8,6 +8,22 @@ from analysis.defaults import bundled_grouping_in_use
 from analysis.trends import group_series, headline
 from pages import _map_state, _ui
 
+BETTER_WHEN = {"higher is better": "higher", "lower is better": "lower"}
+GRANULARITY_WORDS = {
+    "month": "months",
+    "quarter": "quarters",
+    "financial_year": "financial years",
+    "year": "years",
+    "date": "dates",
+    "multi_year": "multi-year periods",
+}
+
+
+def number_text(value: float | None) -> str:
+    """A group value to one decimal place, or a dash when there is none (suppressed)."""
+    return "—" if value is None or pd.isna(value) else f"{float(value):,.1f}"
+
+
 st.title("Health inequalities outcomes")
 store = _ui.get_store()
 version = _ui.store_version()
@@ -26,16 +42,16 @@ cols[3].metric(
 last_load = summary["last_load"]
 cols[4].metric(
     "Last load",
-    f"{last_load:%d %b}" if pd.notna(last_load) else "—",
+    f"{last_load:%d %b %Y}" if pd.notna(last_load) else "—",
     help=f"{last_load:%d %B %Y %H:%M}" if pd.notna(last_load) else None,
 )
 
 if bundled_grouping_in_use(_ui.get_store().loads()):
     st.info(
-        "The intervention grouping bundled with the app is an **example** (the community "
-        "programme areas in ORIGINS.md: first cohort from April 2021, second from April 2023). "
-        "Replace it with your own on the **Sites** page. Comparators are the other sites of "
-        "the same type that report the measure."
+        "The intervention grouping bundled with the app is an **example** (community "
+        "programme areas chosen to show the methods: a first cohort from April 2021, a second "
+        "from April 2023), not a real programme's. Replace it with your own on the **Sites** "
+        "page. Comparators are the other sites of the same type that report the measure."
     )
 
 measures = _ui.overview(version)
@@ -51,28 +67,30 @@ for m in measures.itertuples():
     unit = charts.unit_label(m.kind, m.multiplier)
     rows.append(
         {
-            "measure": m.label or m.measure,
-            "unit": unit,
-            "polarity": charts.polarity_text(m.higher_is_better),
-            "latest period": top["period_label"].get("intervention"),
-            "intervention": top["value"].get("intervention"),
-            "comparator": top["value"].get("comparator"),
-            "intervention sites": top["sites"].get("intervention"),
-            "comparator sites": top["sites"].get("comparator"),
+            "Measure": m.label or m.measure,
+            "Unit": unit or "value",
+            "Better when": BETTER_WHEN.get(charts.polarity_text(m.higher_is_better), "not stated"),
+            "Latest period": top["period_label"].get("intervention"),
+            "Intervention": top["value"].get("intervention"),
+            "Comparator": top["value"].get("comparator"),
+            "Intervention sites": top["sites"].get("intervention"),
+            "Comparator sites": top["sites"].get("comparator"),
         }
     )
 
 st.subheader("Headline: intervention vs comparator areas, latest period")
 if rows:
     table = pd.DataFrame(rows)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "intervention": st.column_config.NumberColumn(format="%.1f"),
-            "comparator": st.column_config.NumberColumn(format="%.1f"),
-        },
+    # a static table: long measure names wrap instead of pushing columns off the right
+    st.table(
+        table.assign(
+            Intervention=table["Intervention"].map(number_text),
+            Comparator=table["Comparator"].map(number_text),
+            **{
+                c: table[c].map(lambda n: "—" if pd.isna(n) else f"{int(n):,}")
+                for c in ("Intervention sites", "Comparator sites")
+            },
+        ).set_index("Measure")
     )
     _ui.download_csv(table, "headline.csv")
     st.caption(
@@ -95,8 +113,30 @@ for i, (measure, (m, series, starts)) in enumerate(series_by_measure.items()):
     with grid[i % 2]:
         chart = charts.group_trend(series, m.label or measure, unit, starts)
         _ui.show_chart(chart, f"trend_{measure}", width="stretch")
-        st.caption(f"`{measure}` · {unit or 'value'} · {charts.polarity_text(m.higher_is_better)}")
+        st.caption(f"{unit or 'value'} · {charts.polarity_text(m.higher_is_better)}")
 
 st.subheader("Measures loaded")
-st.dataframe(measures, hide_index=True, width="stretch")
-_ui.download_csv(measures, "measures.csv", key="dl_measures_overview")
+loaded = pd.DataFrame(
+    {
+        "Measure": measures["label"].fillna(measures["measure"]),
+        "Id": measures["measure"],
+        "Unit": [
+            charts.unit_label(k, x) or "value"
+            for k, x in zip(measures["kind"], measures["multiplier"], strict=True)
+        ],
+        "Better when": [
+            BETTER_WHEN.get(charts.polarity_text(v), "not stated")
+            for v in measures["higher_is_better"]
+        ],
+        "Rows": measures["rows"].map("{:,}".format),
+        "Sites": measures["sites"].map("{:,}".format),
+        "First period": measures["first_period"],
+        "Last period": measures["last_period"],
+        "Periods are": measures["granularity"]
+        .map(GRANULARITY_WORDS)
+        .fillna(measures["granularity"]),
+        "Counts": measures["has_counts"].map({True: "yes", False: "published values only"}),
+    }
+)
+st.table(loaded.set_index("Measure"))  # static: long names wrap, nothing is cut off
+_ui.download_csv(loaded, "measures.csv", key="dl_measures_overview")

@@ -1,11 +1,14 @@
-"""Report: one self-contained HTML file for a funder or a board, printable to PDF."""
+"""Report: one self-contained HTML file for a funder or a board, and the same as a PDF."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import streamlit as st
 
 from analysis.errors import HiodError
 from analysis.report import SECTIONS, ReportOptions, build_report, default_measures
+from analysis.report_pdf import PdfFailed, html_to_pdf
+from analysis.usecases import programme_in_use
 from pages import _ui
 
 
@@ -21,11 +24,25 @@ def report_html(options: ReportOptions, version: tuple[int, int]) -> str:
     return build_report(_ui.get_store(), options)
 
 
+def pdf_maker(html: str) -> Callable[[], bytes]:
+    """The PDF, made only when its button is clicked (on another thread: no ``st`` here)."""
+
+    def make() -> bytes:
+        try:
+            return html_to_pdf(html)
+        except PdfFailed as exc:  # the download then holds the reason, as text
+            return f"The PDF could not be made: {exc}".encode()
+
+    return make
+
+
 st.title("Impact report")
 st.caption(
-    "One HTML file with the programme, its data (each file and its checksum), the effect with "
-    "its checks, the savings, the inequality picture, methods and caveats. Charts are inside "
-    "the file; it makes no request to the internet. Open it in a browser and print to PDF."
+    "A report to forward: a one-page summary first (did it work, by how much, with what "
+    "certainty, what it saved, the main caveat), then the programme, the effect with its "
+    "checks, the savings, the inequality picture, caveats and methods, and the data's "
+    "provenance at the end. Download it as one HTML file (charts inside, no request to the "
+    "internet) or as a PDF."
 )
 version = _ui.store_version()
 overview = _ui.overview(version)
@@ -33,10 +50,12 @@ if overview.empty:
     st.info("No measures loaded yet: use the Data page.")
     st.stop()
 labels = dict(zip(overview["measure"], overview["label"].fillna(overview["measure"]), strict=True))
+in_use = programme_in_use(_ui.get_store())
+programme_measures = [m for m in (in_use.measures if in_use else ()) if m in labels]
 measures = st.multiselect(
     "Measures",
     list(labels),
-    default=list(measures_with_arms(version)),
+    default=programme_measures or list(measures_with_arms(version)),
     format_func=lambda m: f"{labels[m]} ({m})",
     key="report_measures",
     help="By default, every measure with intervention and comparator sites.",
@@ -49,12 +68,17 @@ sections = tuple(
     if columns[i % 4].checkbox(title, value=True, key=f"report_section_{key}")
 )
 left, right = st.columns(2)
-title = left.text_input("Title", value=ReportOptions.title, key="report_title")
+title = left.text_input(
+    "Title",
+    value=f"{in_use.name}: impact report" if in_use else ReportOptions.title,
+    key="report_title",
+)
 cost = right.number_input(
     "Programme cost (£, paid up front; 0 for none)",
     min_value=0.0,
     value=0.0,
     step=10_000.0,
+    format="%.0f",
     key="report_programme_cost",
     help="With a cost, the savings section adds net saving, ROI and the chance of a net saving.",
 )
@@ -84,12 +108,25 @@ try:
 except HiodError as exc:
     _ui.show_error(exc)
     st.stop()
-st.download_button(
+html_col, pdf_col = st.columns(2)
+html_col.download_button(
     "Download the report (HTML)",
     html,
     file_name=f"impact_report_{dt.date.today():%Y-%m-%d}.html",
     mime="text/html",
     key="dl_report",
+    width="stretch",
+)
+pdf_col.download_button(
+    "Download the report (PDF)",
+    pdf_maker(html),
+    file_name=f"impact_report_{dt.date.today():%Y-%m-%d}.pdf",
+    mime="application/pdf",
+    key="dl_report_pdf",
+    on_click="ignore",
+    width="stretch",
+    help="Printed from the same HTML by Chromium when you click (a few seconds): page 1 is "
+    "the summary, provenance is at the end.",
 )
 st.caption(f"{len(html.encode()) / 1024:,.0f} KB. Preview:")
 st.iframe(html, height=1200)  # the report's text is escaped: no script can run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,16 +32,27 @@ def fixture_store(path: Path) -> Store:
     return store
 
 
+def release_app_store() -> None:
+    """Close the app's cached store: clear the resource cache and collect its cycles.
+
+    Page objects can hold the store in a reference cycle, so it lives until the
+    garbage collector runs; while it does, DuckDB refuses a second connection to
+    the file with another configuration (e.g. a test's read-only one).
+    """
+    st.cache_resource.clear()
+    gc.collect()
+
+
 @contextmanager
 def app_on(db: Path, monkeypatch: pytest.MonkeyPatch, timeout: float = 60) -> Iterator[AppTest]:
     """Streamlit's AppTest of ``app.py`` on the store at ``db``, caches cleared around it."""
     monkeypatch.setenv("HIOD_DB", str(db))
-    st.cache_resource.clear()
+    release_app_store()
     st.cache_data.clear()
     try:
         yield AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
     finally:
-        st.cache_resource.clear()
+        release_app_store()
 
 
 def snapshot(store: Store) -> dict[str, pd.DataFrame]:

@@ -283,7 +283,7 @@ def test_data_page_stores_boundaries_and_lists_them(data_page):
     layers = table_with(data_page, "features")
     assert layers.set_index("layer").loc["areas", "features"] == 3
     history = data_page.dataframe[0].value
-    assert history.iloc[0]["kind"] == "boundaries"
+    assert history.iloc[0]["Kind"] == "boundaries"  # a kind with no file-contract label
 
 
 def test_data_page_shows_boundary_problems(data_page):

@@ -77,6 +77,6 @@ def test_a_table_downloads_as_csv(overview, tmp_path):
     page = overview
     path = download(page, button(page, "Download CSV"), tmp_path / "headline.csv")
     table = pd.read_csv(path, comment="#")
-    assert "intervention" in table.columns
+    assert "Intervention" in table.columns
     assert len(table) >= 1
     assert path.read_text().rstrip("\n").splitlines()[-1].startswith("# Source:")

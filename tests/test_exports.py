@@ -178,7 +178,7 @@ def test_overview_offers_png_and_svg_for_every_chart_and_csv_for_every_table(app
     assert labels.count("PNG") == len(charts)
     assert labels.count("SVG") == len(charts)
     csv = [b for b in buttons if b.label not in ("PNG", "SVG")]
-    assert len(csv) == len(app.dataframe)
+    assert len(csv) == len(app.dataframe) + len(app.table)  # every table, static or not
     keys = {b.key for b in buttons}
     assert {"png_trend_falls_admissions_65plus", "svg_trend_falls_admissions_65plus"} <= keys
     assert "dl_headline.csv" in keys

@@ -7,10 +7,9 @@ file and clears the resource cache so the app opens that file.
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, release_app_store
 
 TIMEOUT = 60
 
@@ -121,7 +120,7 @@ def test_compare_page_shows_the_estimate_with_its_interval(app, tmp_path):
     at = run_page(app, "pages/compare.py")
     metrics = {m.label: m.value for m in at.metric}
     assert "Effect (per 100,000)" in metrics
-    st.cache_resource.clear()
+    release_app_store()
     import os
 
     store = Store(os.environ["HIOD_DB"], read_only=True)

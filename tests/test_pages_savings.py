@@ -151,7 +151,7 @@ def test_planning_mode_projects_from_the_data_baseline(app, library):
 
 def test_claim_check_shows_the_implied_unit_costs(app):
     at = savings_page(app)
-    assert at.text_area(key="savings_claim").value == SEED_CLAIM
+    assert at.text_area(key=f"savings_claim_{FALLS}").value == SEED_CLAIM
     implied = frame_with(at, "implied_cost_per_event").set_index("item")
     assert implied["implied_cost_per_event"].round().to_dict() == {
         "hospital": 1644,
@@ -162,7 +162,7 @@ def test_claim_check_shows_the_implied_unit_costs(app):
     for amount in ("£1,644", "£164", "£3,767"):
         assert f"{amount} per event avoided" in text
     assert "capacity rather than release cash" in text
-    at.text_area(key="savings_claim").set_value("It saved £4m.").run()
+    at.text_area(key=f"savings_claim_{FALLS}").set_value("It saved £4m.").run()
     assert not at.exception
     assert any("no event count" in e.value for e in at.error)
 

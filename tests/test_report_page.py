@@ -53,12 +53,14 @@ def test_report_page_builds_the_report_with_the_cli_figures(compare_json, app):
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     downloads = at.get("download_button")
-    assert len(downloads) == 1
+    assert len(downloads) == 2  # the HTML, and the PDF made from it when clicked
+    assert "PDF" in downloads[1].proto.label
     report = report_text(at)
     out = compare_json
     assert f"<td>{out['estimate']:,.1f}</td>" in report
     assert "Inequalities: did the gap narrow?" not in report
     assert "Methods and references" in report
+    assert report.index('id="summary"') < report.index('id="effects"') < report.index('id="data"')
 
 
 def report_text(at: AppTest) -> str:
