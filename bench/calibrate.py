@@ -17,7 +17,7 @@ script prints, per method:
 - ``no red check``: share of null panels with no red light on the scorecard (aim ≥ 90%);
 - ``bias``: mean (estimate − planted) ÷ planted of events avoided in the effect panels.
 
-    python -m bench.calibrate [--panels 200] [--sites 3 8] [--workers 2]
+    python -m bench.calibrate [--panels 200] [--sites 3 8] [--workers 2] [--methods did its synth]
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ class Outcome:
     events_error: float | None
 
 
-def _run_panel(folder: Path, sites: int, seed: int, null: bool) -> list[Outcome]:
+def _run_panel(
+    folder: Path, sites: int, seed: int, null: bool, methods: Sequence[MethodChoice]
+) -> list[Outcome]:
     from analysis.store import Store
     from analysis.usecases import comparison_for, events_for, load_files
     from bench.planted import PlantedSpec, plant
@@ -69,7 +71,7 @@ def _run_panel(folder: Path, sites: int, seed: int, null: bool) -> list[Outcome]
     try:
         load_files(store, [(p.name, p.read_bytes()) for p in planted.files()])
         outcomes = []
-        for method in METHODS:
+        for method in methods:
             comparison = comparison_for(store, spec.measure, method)
             effect = comparison.effect
             events = events_for(comparison)
@@ -92,18 +94,24 @@ def _run_panel(folder: Path, sites: int, seed: int, null: bool) -> list[Outcome]
         store.close()
 
 
-def run_seed(args: tuple[int, int]) -> list[Outcome]:
-    """Both panels (no effect, 32% cut) of one seed and size, every method."""
-    sites, seed = args
+def run_seed(args: tuple[int, int, tuple[MethodChoice, ...]]) -> list[Outcome]:
+    """Both panels (no effect, 32% cut) of one seed and size, each method asked for."""
+    sites, seed, methods = args
     with tempfile.TemporaryDirectory() as tmp:
-        null = _run_panel(Path(tmp) / "null", sites, seed, null=True)
-        cut = _run_panel(Path(tmp) / "cut", sites, seed, null=False)
+        null = _run_panel(Path(tmp) / "null", sites, seed, True, methods)
+        cut = _run_panel(Path(tmp) / "cut", sites, seed, False, methods)
     return null + cut
 
 
-def simulate(panels: int, sizes: Sequence[int], workers: int, seed0: int = 1000) -> pd.DataFrame:
+def simulate(
+    panels: int,
+    sizes: Sequence[int],
+    workers: int,
+    seed0: int = 1000,
+    methods: Sequence[MethodChoice] = METHODS,
+) -> pd.DataFrame:
     """Every outcome of ``panels`` seeds × ``sizes`` as one table."""
-    tasks = [(sites, seed0 + i) for sites in sizes for i in range(panels)]
+    tasks = [(sites, seed0 + i, tuple(methods)) for sites in sizes for i in range(panels)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(run_seed, tasks))
@@ -144,9 +152,10 @@ def main() -> None:
     parser.add_argument("--sites", type=int, nargs="+", default=[3, 8])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed0", type=int, default=1000)
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     args = parser.parse_args()
     started = time.monotonic()
-    table = simulate(args.panels, args.sites, args.workers, args.seed0)
+    table = simulate(args.panels, args.sites, args.workers, args.seed0, args.methods)
     summary = summarise(table)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
