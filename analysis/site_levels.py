@@ -86,31 +86,36 @@ def has_counts(rows: pd.DataFrame) -> pd.Series:
     return rows["numerator"].notna() & rows["denominator"].notna() & (rows["denominator"] > 0)
 
 
-POOLED_LEVELS = {"practice": "pcn"}
-"""Child type → the parent type its counts may be pooled into (practices make up a PCN)."""
+POOLED_LEVELS = {"practice": ("pcn", "sub_icb", "icb", "region")}
+"""Child type → the ancestor types its counts may be pooled into (practices make up a PCN,
+and through the ``parent_code`` chain a sub-ICB location, an ICB and a region)."""
 
 
 def site_levels(rows: pd.DataFrame, sites: pd.DataFrame) -> list[Level]:
     """The levels a measure can be compared at: its site types, then pooled parent levels.
 
-    England alone is not a level when other types exist. PCNs pooled from
-    practices are offered when the measure has practice counts and no PCN rows
-    of its own, so a pooled value never sits beside a published one. (Only
-    practices pool: other parents, such as regions, are rarely complete in a
-    file and a partial sum would mislead.)
+    England alone is not a level when other types exist. Practices' counts
+    pool into each type above them in the sites table's ``parent_code`` chain
+    (PCN, sub-ICB location, ICB, region) that has no rows of its own, so a
+    pooled value never sits beside a published one. (Only practices pool: a
+    file of local authorities rarely holds every one of a region's, and a
+    partial sum would mislead; the pooled rows' ``n_pooled`` says how many
+    practices each sum holds.)
     """
     direct = sorted(rows["site_type"].dropna().unique(), key=_type_rank)
     if len(direct) > 1:
         direct = [t for t in direct if t != "country"]
     levels = [Level(t) for t in direct]
     counted = rows[has_counts(rows) & rows["parent_code"].notna()]
-    parent_type = sites.drop_duplicates("site_code").set_index("site_code")["site_type"]
-    for child, parent in POOLED_LEVELS.items():
-        if child not in direct or parent in direct:
+    chain = ancestors(sites)
+    for child, parents in POOLED_LEVELS.items():
+        if child not in direct:
             continue
-        parents = counted.loc[counted["site_type"] == child, "parent_code"].unique()
-        if (parent_type.reindex(parents) == parent).any():
-            levels.append(Level(parent, pooled_from=child))
+        children = counted.loc[counted["site_type"] == child, "site_code"].unique()
+        above = set(chain.loc[is_in(chain["site_code"], children), "ancestor_type"])
+        for parent in parents:
+            if parent in above and parent not in direct:
+                levels.append(Level(parent, pooled_from=child))
     return levels
 
 
@@ -131,6 +136,10 @@ def level_rows(
     child = rows[
         (rows["site_type"] == level.pooled_from) & has_counts(rows) & rows["parent_code"].notna()
     ]
+    chain = ancestors(sites)
+    up = chain[chain["ancestor_type"] == level.site_type].drop_duplicates("site_code")
+    owner = up.set_index("site_code")["ancestor_code"]
+    child = child.assign(parent_code=child["site_code"].map(owner)).dropna(subset=["parent_code"])
     keys = ["parent_code", "period_start", "period_end", "granularity"]
     pooled = child.groupby(keys, as_index=False, sort=True).agg(
         period_label=("period_label", "first"),

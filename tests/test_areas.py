@@ -376,3 +376,37 @@ def test_sites_to_chart_keeps_ends_and_intervention():
     assert "10 highest and 10 lowest of 99" in note
     small, none = sites_to_chart(table.head(15), limit=10)
     assert none is None and len(small) == 15
+
+
+def test_practices_pool_to_every_level_above_them():
+    """Practice counts sum to their PCN and, up the parent chain, to their ICB."""
+    from analysis.site_levels import Level, level_rows, site_levels
+
+    sites = pd.DataFrame(
+        {
+            "site_code": ["P1", "P2", "P3", "P4", "N1", "N2", "ICB1"],
+            "site_name": ["p1", "p2", "p3", "p4", "pcn 1", "pcn 2", "an ICB"],
+            "site_type": ["practice"] * 4 + ["pcn", "pcn", "icb"],
+            "parent_code": ["N1", "N1", "N2", "N2", "ICB1", "ICB1", None],
+        }
+    )
+    for column in ("group", "start_date", "imd_decile", "imd_quintile", "population"):
+        sites[column] = None
+    rows = sites.iloc[:4].assign(
+        measure="m",
+        period_start=pd.Timestamp("2024-04-01"),
+        period_end=pd.Timestamp("2025-03-31"),
+        granularity="financial_year",
+        period_label="2024/25",
+        numerator=[10.0, 20.0, 30.0, 40.0],
+        denominator=[100.0, 200.0, 300.0, 400.0],
+    )
+    levels = site_levels(rows, sites)
+    assert [lv.site_type for lv in levels] == ["practice", "pcn", "icb"]
+    pcn = level_rows(rows, sites, Level("pcn", pooled_from="practice"), 100)
+    assert pcn.set_index("site_code")["numerator"].to_dict() == {"N1": 30.0, "N2": 70.0}
+    icb = level_rows(rows, sites, Level("icb", pooled_from="practice"), 100)
+    assert icb[["site_code", "numerator", "denominator", "n_pooled"]].values.tolist() == [
+        ["ICB1", 100.0, 1000.0, 4]
+    ]
+    assert icb["value"].iloc[0] == pytest.approx(10.0)
