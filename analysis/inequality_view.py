@@ -561,6 +561,49 @@ def summary_table(result: InequalityResult) -> pd.DataFrame:
     )
 
 
+def summary_display(result: InequalityResult, unit: str) -> pd.DataFrame:
+    """The per-period indices as a reader sees them: labelled columns, each interval in one cell.
+
+    The same figures as :func:`summary_table` (which keeps the machine names for
+    downloads), two decimals, ``unit`` in the headers of the SII and the gap.
+    """
+    table = publishable(
+        result.summary.reindex(
+            columns=[
+                "period_label", "n_sites", "n_groups", "sii", "sii_lower_ci", "sii_upper_ci",
+                "rii", "rii_lower_ci", "rii_upper_ci", "gap", "gap_lower_ci", "gap_upper_ci",
+                "most_deprived", "least_deprived", "note",
+            ]
+        ),
+        count_columns=("n_sites", "n_groups"),
+        value_columns=(
+            "sii", "sii_lower_ci", "sii_upper_ci", "rii", "rii_lower_ci", "rii_upper_ci",
+            "gap", "gap_lower_ci", "gap_upper_ci", "most_deprived", "least_deprived",
+        ),
+    )  # fmt: skip
+
+    def span(low: pd.Series, high: pd.Series) -> pd.Series:
+        both = (low != "") & (high != "")
+        return (low + " to " + high).where(both, "")
+
+    return pd.DataFrame(
+        {
+            "Period": table["period_label"],
+            "Sites": table["n_sites"],
+            "Groups": table["n_groups"],
+            f"SII ({unit})": table["sii"],
+            "SII 95% CI": span(table["sii_lower_ci"], table["sii_upper_ci"]),
+            "RII": table["rii"],
+            "RII 95% CI": span(table["rii_lower_ci"], table["rii_upper_ci"]),
+            f"Gap ({unit})": table["gap"],
+            "Gap 95% CI": span(table["gap_lower_ci"], table["gap_upper_ci"]),
+            "Most deprived": table["most_deprived"],
+            "Least deprived": table["least_deprived"],
+            "Note": table["note"],
+        }
+    )
+
+
 def result_records(result: InequalityResult, measure: str, unit: str) -> list[dict]:
     """One JSON-ready object per period: SII, RII, gap with intervals, and the group values."""
     records = []

@@ -23,6 +23,7 @@ from analysis.inequality_view import (
     fitted_line,
     gap_sentence,
     sii_sentence,
+    summary_display,
     summary_table,
 )
 from analysis.site_levels import area_labels
@@ -192,7 +193,7 @@ if len(periods) > 1:
 
 st.subheader("Per period")
 summary = summary_table(result)
-st.dataframe(summary, hide_index=True, width="stretch")
+st.dataframe(summary_display(result, unit), hide_index=True, width="stretch")
 _ui.download_csv(summary, f"inequality_{measure}.csv", "Download the indices")
 group_table = publishable(
     result.groups.drop(columns=["period_start"]),
