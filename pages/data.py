@@ -18,6 +18,7 @@ from analysis.usecases import (
 )
 from pages import _ui
 from pages._boundary_upload import boundary_section
+from pages._records_upload import records_section
 
 NONE = "(not in this file)"
 KIND_LABELS = {k.name: k.label for k in KINDS}
@@ -237,6 +238,8 @@ if "load_errors" in st.session_state:
     with st.expander("Problems as a table"):
         st.dataframe(errors, hide_index=True, width="stretch", key="errors_table")
     _ui.download_csv(errors, "load_problems.csv", "Download problems as CSV")
+
+records_section(store)
 
 st.subheader("Load history")
 loads = store.loads()
