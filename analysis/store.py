@@ -420,8 +420,14 @@ class Store:
         return self.apply(prepared)[0].load_id
 
     def lock_down(self) -> None:
-        """Stop queries from reading files or changing settings (for the server process)."""
+        """Stop queries from reading files or changing settings (for the server process).
+
+        Idempotent: connections to one file in one process share DuckDB's
+        database, so a second store on a locked file is already locked.
+        """
         with self._cursor() as cur:
+            if _scalar(cur, "SELECT current_setting('lock_configuration')"):
+                return
             cur.execute("SET enable_external_access = false")
             cur.execute("SET lock_configuration = true")
 

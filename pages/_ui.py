@@ -48,8 +48,15 @@ if PagesManager.uses_pages_directory:
 
 @st.cache_resource(show_spinner=False)
 def get_store() -> Store:
-    """The process's one store (DuckDB allows one process per file)."""
-    return Store()
+    """The process's one store (DuckDB allows one process per file), locked down.
+
+    No query of the server's connection can read or write a file or change a
+    setting (:meth:`analysis.store.Store.lock_down`): uploads reach the store as
+    data frames, never as paths.
+    """
+    store = Store()
+    store.lock_down()
+    return store
 
 
 def store_version() -> tuple[int, int]:

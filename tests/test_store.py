@@ -11,7 +11,7 @@ import pytest
 
 from analysis.errors import HiodError, StoreBusy
 from analysis.store import Store
-from tests.helpers import FIXTURES, assert_same, fixture_store, load, snapshot
+from tests.helpers import FIXTURE_FILES, FIXTURES, assert_same, fixture_store, load, snapshot
 
 HEADER = "site_code,period,measure,numerator,denominator\n"
 
@@ -180,3 +180,20 @@ def test_fixture_slice_of_fingertips_export(store):
     )
     assert outcome.status == "loaded"
     assert any("breakdown row" in n for n in outcome.notes)
+
+
+def test_a_locked_store_loads_but_reads_no_file_and_keeps_its_settings(tmp_path):
+    """Store.lock_down (DESIGN.md: enable_external_access=false): loads work, file reads do not."""
+    import duckdb
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    store = Store(tmp_path / "locked.duckdb")
+    store.lock_down()
+    load(store, *[(name, (FIXTURES / name).read_bytes()) for name in FIXTURE_FILES])
+    assert len(store.measure_rows())
+    with pytest.raises(duckdb.Error, match="disabled by configuration"):
+        store.query(f"SELECT * FROM read_csv('{secret}')")
+    with pytest.raises(duckdb.Error, match="Cannot change configuration"):
+        store.query("SET enable_external_access = true")
+    store.close()
