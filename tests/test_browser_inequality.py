@@ -43,9 +43,9 @@ def offline_page(page, defaults_server):
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` (text it contains) in the select box labelled ``label``."""
     box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    box.fill(option)
-    page.get_by_role("option").filter(has_text=option).first.click()
+    box.click(timeout=WAIT)
+    box.fill(option, timeout=WAIT)
+    page.get_by_role("option").filter(has_text=option).first.click(timeout=WAIT)
     page.wait_for_timeout(500)
 
 
