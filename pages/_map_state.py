@@ -243,6 +243,7 @@ def small_map(measure: str | None, width: int = 520, height: int = 420) -> None:
         st.rerun()
     where = data.match.layer.name if data.match else "points at each site's position"
     st.caption(
-        f"{label}, {period} · {unit or 'value'} · {where} · black outline: intervention areas; "
-        "grey: suppressed or no value. More on the Map page."
+        _ui.plain(f"{label}, {period} · {unit or 'value'} · {where}")
+        + " · black outline: intervention areas; grey: suppressed or no value. More on the "
+        "Map page."
     )

@@ -29,7 +29,7 @@ def events_from_comparison(
         st.warning(f"No comparison can be made for this measure: {exc}. Use **{PLANNING}**.")
         st.stop()
     effect = comparison.effect
-    st.markdown(comparison.sentence)
+    st.markdown(_ui.plain(comparison.sentence))
     st.caption(f"Method and why: {comparison.method_reason}.")
     population = None
     if effect.count_scale is None:

@@ -227,6 +227,24 @@ def badge(status: str, text: str) -> str:
     return f":{STATUS_COLOURS.get(status, 'gray')}-badge[{text}]"
 
 
+MARKDOWN_CHARACTERS = "\\`*_{}[]()#+-.!|<>~$:"
+"""What Streamlit's markdown would read as formatting, links, images, HTML or LaTeX."""
+
+
+def plain(text: str) -> str:
+    """``text`` for a markdown element, shown exactly as written (every metacharacter escaped).
+
+    For every string that carries user text (site names, measure labels, file
+    names, sentences built from them): Streamlit renders captions, alerts and
+    markdown as CommonMark, so ``![x](http://…)`` would make the browser fetch an
+    image and ``[a](javascript:…)`` draw a link. A backslash before each
+    character in :data:`MARKDOWN_CHARACTERS` makes it literal (CommonMark's
+    backslash escapes); ``:`` too, so that ``javascript:`` and ``:emoji:``
+    shortcodes stay text.
+    """
+    return "".join("\\" + c if c in MARKDOWN_CHARACTERS else c for c in str(text))
+
+
 def show_error(exc: HiodError) -> None:
     """A user-caused error as a message, never a traceback."""
     st.error(str(exc))

@@ -117,8 +117,10 @@ if method == "synth" and len(starts):
     predictor_texts += [f"{OUTCOME}:{w.strip()}" for w in extra_windows.split(",") if w.strip()]
 st.caption(
     "Start dates (change them on the Sites page): "
-    + "; ".join(
-        f"{names.get(c, c)} {pd.Timestamp(d):%b %Y}" for c, d in starts.itertuples(index=False)
+    + _ui.plain(
+        "; ".join(
+            f"{names.get(c, c)} {pd.Timestamp(d):%b %Y}" for c, d in starts.itertuples(index=False)
+        )
     )
 )
 
@@ -192,7 +194,7 @@ cols[3].metric(
     f"{effect.n_intervention} vs {effect.n_comparator}",
     help=f"{effect.n_periods_pre} periods before, {effect.n_periods_post} after the start",
 )
-st.info(result.sentence)
+st.info(_ui.plain(result.sentence))
 st.markdown(f"**Method and why**: {result.method_reason}.")
 if effect.count_scale is not None:
     cs = effect.count_scale
@@ -260,7 +262,7 @@ if effect.extra.get("weights"):
             st.dataframe(table, hide_index=True, width="stretch")
             _ui.download_csv(table, f"synthetic_control_predictors_{measure}.csv", key="dl_v")
 for note in effect.notes:
-    st.caption(note)
+    st.caption(_ui.plain(note))
 st.download_button(
     "Download the result (JSON)",
     json.dumps({"measure": measure, **comparison_json(result)}, default=str, indent=2),
