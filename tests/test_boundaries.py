@@ -22,14 +22,14 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_analysis_never_imports_streamlit():
     offenders = [
-        p.name for p in (REPO / "analysis").glob("*.py") if "streamlit" in imported_modules(p)
+        p.name for p in (REPO / "analysis").rglob("*.py") if "streamlit" in imported_modules(p)
     ]
     assert offenders == []
 
 
 def test_only_the_store_imports_duckdb():
     users = sorted(
-        p.name for p in (REPO / "analysis").glob("*.py") if "duckdb" in imported_modules(p)
+        p.name for p in (REPO / "analysis").rglob("*.py") if "duckdb" in imported_modules(p)
     )
     assert users == ["store.py"]
 
